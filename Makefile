@@ -1,0 +1,32 @@
+# sesreport: `make demo` builds the demo documents, `make test` runs the whole test suite.
+# Both set everything up on a fresh machine: a virtual environment in .venv and, on Debian or
+# Ubuntu, the few system packages WeasyPrint and the tests need (see scripts/system-deps.sh).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench system-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+system-deps:
+	@sh scripts/system-deps.sh
+
+demo: system-deps $(STAMP)
+	$(BIN)/python generate.py build --out output
+	@echo "Documents are in $(CURDIR)/output"
+
+test: system-deps $(STAMP)
+	$(BIN)/python -m pytest -q -n 2
+
+bench: system-deps $(STAMP)
+	$(BIN)/python scripts/benchmark.py
+
+clean:
+	rm -rf output .cache

@@ -1,0 +1,12 @@
+#!/usr/bin/env python3
+"""sesreport: policy documents on social and economic security from real indicator data.
+
+Run `python generate.py --help` for the commands.
+"""
+
+import sys
+
+from sesreport.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""The indicator catalog (`config/indicators.yaml`): what each indicator means and where it comes from.
+
+A catalog indicator is one definition. A source code whose definition changed between vintages
+(`SI.POV.DDAY` was $1.90 a day at 2011 PPP, later $3.00 a day at 2021 PPP) maps to two catalog
+indicators, told apart by the name the source itself gives; a name that matches no catalog
+definition is refused rather than merged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .errors import Problem, UserError
+from .schema import Strict, register, validate
+from .yamlio import load_yaml
+
+FORMS = ("labour_market", "employment", "job", "work", "skill_reproduction", "income", "representation")
+TOPICS = ("labour_market", "income_poverty", "gender", "health", "representation", "economy", "social_protection")
+UNITS = ("percent", "years", "usd", "ppp_dollars", "index", "ratio", "score", "percent_growth")
+SEXES = ("T", "F", "M", "O")
+
+Form = Literal["labour_market", "employment", "job", "work", "skill_reproduction", "income", "representation"]
+Topic = Literal["labour_market", "income_poverty", "gender", "health", "representation", "economy",
+                "social_protection"]
+Unit = Literal["percent", "years", "usd", "ppp_dollars", "index", "ratio", "score", "percent_growth"]
+Direction = Literal["higher_better", "lower_better", "neutral"]
+Kind = Literal["input", "process", "outcome"]
+Publisher = Literal["wdi", "ilostat", "owid", "tidy"]
+
+
+def _one_or_many(value):
+    if value is None:
+        return ()
+    if isinstance(value, (str, int, float)):
+        return (str(value),)
+    return tuple(str(v) for v in value)
+
+
+class SourceMap(Strict):
+    """How one publisher's series becomes this indicator."""
+
+    wdi: str | None = None
+    ilostat: str | None = None
+    owid: str | None = None
+    tidy: str | None = None
+    name: tuple[str, ...] = ()
+    sex: Literal["T", "F", "M", "O"] | None = None
+    classif1: tuple[str, ...] = ()
+    classif2: tuple[str, ...] = ()
+
+    _norm = field_validator("name", "classif1", "classif2", mode="before")(lambda v: _one_or_many(v))
+
+    @model_validator(mode="after")
+    def _one_publisher(self):
+        given = [p for p in ("wdi", "ilostat", "owid", "tidy") if getattr(self, p)]
+        if len(given) != 1:
+            raise ValueError("name exactly one of wdi, ilostat, owid or tidy")
+        return self
+
+    @property
+    def publisher(self) -> str:
+        return next(p for p in ("wdi", "ilostat", "owid", "tidy") if getattr(self, p))
+
+    @property
+    def code(self) -> str:
+        return str(getattr(self, self.publisher))
+
+
+class Indicator(Strict):
+    label: dict[str, str]
+    short: dict[str, str] = Field(default_factory=dict)
+    unit: Unit
+    decimals: int = Field(ge=0, le=4)
+    direction: Direction
+    form: Form | None = None
+    topic: Topic
+    type: Kind
+    definition: dict[str, str]
+    sex: Literal["T", "F", "M"] = "T"
+    estimate: bool = False
+    sources: tuple[SourceMap, ...] = Field(min_length=1)
+
+    @field_validator("label", "definition")
+    @classmethod
+    def _english(cls, value: dict[str, str]):
+        if "en" not in value:
+            raise ValueError("give at least the English text ('en')")
+        return value
+
+
+class CatalogFile(Strict):
+    indicators: dict[str, Indicator]
+
+    @field_validator("indicators")
+    @classmethod
+    def _codes(cls, value: dict[str, Indicator]):
+        for code in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", code):
+                raise ValueError(f"indicator code '{code}' must be lower-case letters, digits and '_'")
+        return value
+
+
+register(SourceMap, Indicator, CatalogFile)
+
+
+def normalise_name(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split()).casefold()
+
+
+@dataclass(frozen=True)
+class Match:
+    indicator: str | None
+    source: SourceMap | None = None
+    problem: str | None = None  # why a coded series was refused
+
+
+class Catalog:
+    """The validated catalog, with lookups from a source's code and name to a catalog indicator."""
+
+    def __init__(self, indicators: dict[str, Indicator], file: str):
+        self.indicators = indicators
+        self.file = file
+        self._by_code: dict[tuple[str, str], list[tuple[str, SourceMap]]] = {}
+        self._by_name: dict[tuple[str, str], list[tuple[str, SourceMap]]] = {}
+        for code, ind in indicators.items():
+            for src in ind.sources:
+                self._by_code.setdefault((src.publisher, src.code.upper()), []).append((code, src))
+                for name in src.name:
+                    self._by_name.setdefault((src.publisher, normalise_name(name)), []).append((code, src))
+                if src.publisher == "owid":
+                    self._by_name.setdefault(("owid", normalise_name(src.code)), []).append((code, src))
+
+    def __contains__(self, code: str) -> bool:
+        return code in self.indicators
+
+    def __getitem__(self, code: str) -> Indicator:
+        return self.indicators[code]
+
+    def __iter__(self):
+        return iter(self.indicators)
+
+    def label(self, code: str, lang: str = "en") -> str:
+        ind = self.indicators[code]
+        return ind.label.get(lang) or ind.label["en"]
+
+    def candidates(self, publisher: str, code: str, name: str) -> list[tuple[str, SourceMap]]:
+        """Catalog entries that a source series (code and/or name) may map to."""
+        if code:
+            return self._by_code.get((publisher, code.upper()), [])
+        return self._by_name.get((publisher, normalise_name(name)), [])
+
+    def match(self, publisher: str, code: str, name: str, sex: str, classif1: str, classif2: str) -> Match:
+        """The catalog indicator for one source series, checking that its definition is the catalog's."""
+        entries = self.candidates(publisher, code, name)
+        if not entries:
+            return Match(None)
+        named = normalise_name(name) if name else ""
+        refused: list[str] = []
+        for ind_code, src in entries:
+            if named and src.name and named not in {normalise_name(n) for n in src.name}:
+                refused.append(f"{ind_code} ({src.name[0]})")
+                continue
+            if src.sex and sex and sex != src.sex:
+                continue
+            if src.classif1 and not _classif_matches(classif1, src.classif1):
+                continue
+            if src.classif2 and not _classif_matches(classif2, src.classif2):
+                continue
+            return Match(ind_code, src)
+        if refused and len(refused) == len(entries):
+            return Match(None, problem=(
+                f"{code or 'the series'} is defined here as '{name}', which is not the catalog's definition: "
+                + "; ".join(refused)))
+        return Match(None)
+
+
+def _classif_matches(value: str, accepted: tuple[str, ...]) -> bool:
+    if not value:
+        return any(a.lower() in ("total", "") for a in accepted)
+    code, _, label = value.partition("|")
+    wanted = {a.casefold() for a in accepted}
+    return code.casefold() in wanted or label.casefold() in wanted
+
+
+def load_catalog(path: Path) -> Catalog:
+    located = load_yaml(path)
+    model, problems = validate(CatalogFile, located)
+    if problems:
+        raise UserError(problems)
+    assert model is not None
+    return Catalog(dict(model.indicators), located.file)
+
+
+def check_codes(codes: list[tuple[str, str, int | None]], catalog: Catalog) -> list[Problem]:
+    """Problems for indicator codes (code, file, line) that are not in the catalog."""
+    from .errors import did_you_mean
+
+    out = []
+    for code, file, line in codes:
+        if code not in catalog:
+            out.append(Problem(file, line, f"unknown indicator '{code}'",
+                               did_you_mean(code, catalog.indicators) or f"see {catalog.file} for the codes"))
+    return out

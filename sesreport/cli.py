@@ -1,0 +1,159 @@
+"""Command line: `python generate.py COMMAND …`.
+
+Heavy libraries (pandas, matplotlib, WeasyPrint) are imported inside the commands that need them,
+so `--help` and usage errors answer at once.
+
+Exit codes: 0 success; 1 some documents failed; 2 a usage, configuration or data error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import Problem, UserError
+
+DEMO_DATA = Path(__file__).resolve().parent.parent / "demo" / "data"
+
+
+def default_data_dir() -> Path:
+    """`data/` when the user has put files there; otherwise the illustrative demo data."""
+    env = os.environ.get("SESREPORT_DATA")
+    if env:
+        return Path(env)
+    here = Path("data")
+    if here.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in here.rglob("*")):
+        return here
+    return DEMO_DATA
+
+
+def _common(p: argparse.ArgumentParser, data: bool = True) -> None:
+    if data:
+        p.add_argument("--data", type=Path, default=None, metavar="DIR",
+                       help="folder with the downloaded data files (default: data/, else the illustrative demo data)")
+    p.add_argument("--config", type=Path, default=Path("config"), metavar="DIR",
+                   help="folder with sources.yaml, indicators.yaml and countries/ (default: config)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="generate.py",
+        description="Policy documents on social and economic security, from indicator data and YAML configs.",
+        epilog="Exit codes: 0 success, 1 some documents failed, 2 usage, configuration or data error.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    b = sub.add_parser("build", help="build documents (all countries, or the ISO3 codes given)",
+                       description="Build country briefs and other documents as PDF and HTML. Only documents "
+                                   "whose inputs changed are rebuilt.")
+    b.add_argument("countries", nargs="*", metavar="ISO3", help="countries to build (default: every config)")
+    _common(b)
+    b.add_argument("--out", type=Path, default=Path("output"), metavar="DIR", help="output folder (default: output)")
+    b.add_argument("--as-of", default=None, metavar="DATE",
+                   help="build as on this date (YYYY-MM-DD): no data after its year; the date printed")
+    b.add_argument("--lang", action="append", default=None, metavar="LANG",
+                   help="only these languages (repeatable)")
+    b.add_argument("--document", action="append", default=None, metavar="KIND",
+                   help="only these document kinds, e.g. brief (repeatable)")
+    b.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="parallel workers (default: number of cores)")
+    b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    b.add_argument("--no-cache", action="store_true", help="re-read every data file instead of using the cache")
+
+    v = sub.add_parser("validate", help="check the configuration files and report every mistake",
+                       description="Validate sources.yaml, indicators.yaml and every country config.")
+    _common(v)
+
+    d = sub.add_parser("data", help="inspect the data folder", description="Inspect the data folder.")
+    dsub = d.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
+    dsub.required = True
+    c = dsub.add_parser("check", help="coverage report: indicators, countries, years, sources, problems",
+                        description="Read every declared file and print a coverage report and every problem found.")
+    _common(c)
+    c.add_argument("--no-cache", action="store_true", help="re-read every file instead of using the cache")
+
+    f = sub.add_parser("fetch", help="download data from the publishers into the data folder",
+                       description="Download bulk files from the World Bank or ILOSTAT into the data folder, "
+                                   "under the names those sites give them.")
+    f.add_argument("publisher", choices=["wdi", "ilostat"], help="wdi (World Bank) or ilostat (ILO)")
+    f.add_argument("ids", nargs="+", metavar="ID", help="indicator codes, e.g. SL.UEM.TOTL.ZS or EAR_4MTH_SEX_GEO_CUR_NB")
+    f.add_argument("--data", type=Path, default=Path("data"), metavar="DIR", help="data folder (default: data)")
+    f.add_argument("--base-url", default=None, metavar="URL", help="endpoint base URL (default: the publisher's)")
+    f.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="network timeout (default: 60)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "data":
+            return cmd_data_check(args)
+        if args.command == "fetch":
+            return cmd_fetch(args)
+        if args.command == "validate":
+            return cmd_validate(args)
+        if args.command == "build":
+            return cmd_build(args)
+    except UserError as exc:
+        print_problems(exc.problems)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def print_problems(problems: list[Problem], stream=None) -> None:
+    from rich.console import Console
+
+    console = Console(file=stream or sys.stderr, highlight=False, soft_wrap=True)
+    errors = [p for p in problems if p.severity == "error"]
+    for p in problems:
+        tag = "[bold red]error[/]" if p.severity == "error" else "[yellow]warning[/]"
+        console.print(f"{tag}: {_escape(str(p))}")
+    if errors:
+        console.print(f"[bold red]{len(errors)} error{'s' if len(errors) != 1 else ''}[/]; nothing was written.")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def cmd_data_check(args) -> int:
+    from .data.check import report
+    from .data.load import load_dataset
+
+    data_dir = args.data or default_data_dir()
+    ds = load_dataset(data_dir, args.config, use_cache=not args.no_cache, strict=False)
+    report(ds, sys.stdout)
+    return 2 if ds.errors else 0
+
+
+def cmd_fetch(args) -> int:
+    from .data.fetch import fetch
+
+    fetch(args.publisher, args.ids, args.data, base_url=args.base_url, timeout=args.timeout)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .config import validate_all
+
+    data_dir = args.data or default_data_dir()
+    summary = validate_all(args.config, data_dir)
+    print(summary)
+    return 0
+
+
+def cmd_build(args) -> int:
+    from .build import run_build
+
+    data_dir = args.data or default_data_dir()
+    return run_build(args, data_dir)

@@ -1,0 +1,157 @@
+"""The country reference: ISO3 codes, names, regions and income groups, and name resolution.
+
+Regions and income groups come from the World Bank `Metadata_Country` file of a declared vintage;
+an entry with an empty region there is an aggregate (a region or income group), never a country.
+Names as other publishers spell them ("Venezuela, Bolivarian Republic of", "Cape Verde",
+"Micronesia (country)") resolve through that file, the ISO 3166 names shipped with pycountry and
+the aliases in `config/country_names.yaml`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pycountry
+
+from ..errors import Problem, UserError, did_you_mean
+from ..schema import Strict, register, validate
+from ..yamlio import load_yaml
+
+
+class NamesFile(Strict):
+    aliases: dict[str, str] = {}
+    codes: dict[str, str] = {}
+    aggregates: tuple[str, ...] = ()
+
+
+register(NamesFile)
+
+
+def norm(name: str) -> str:
+    """A name folded for matching: no accents, case, punctuation or leading 'the'."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text.replace("&", " and ")
+    text = re.sub(r"[^a-z0-9]+", " ", text).strip()
+    text = re.sub(r"^the ", "", text)
+    return text
+
+
+@dataclass
+class Resolution:
+    kind: str  # "country", "aggregate" or "unknown"
+    code: str
+
+
+@dataclass
+class CountryRef:
+    """Countries and aggregates known from the World Bank classification and ISO 3166."""
+
+    table: pd.DataFrame  # index iso3: name, region, income
+    aggregate_codes: set[str]
+    file: str | None = None
+    vintage: str | None = None
+    _names: dict[str, str] = field(default_factory=dict)
+    _aggregate_names: set[str] = field(default_factory=set)
+    _code_aliases: dict[str, str] = field(default_factory=dict)
+    _spelling: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, meta: pd.DataFrame | None, names: NamesFile, file: str | None, vintage: str | None) -> "CountryRef":
+        if meta is not None and len(meta):
+            countries = meta[meta["region"] != ""].set_index("iso3")[["name", "region", "income"]]
+            aggregates = set(meta.loc[meta["region"] == "", "iso3"])
+            aggregate_names = {norm(n) for n in meta.loc[meta["region"] == "", "name"]}
+        else:
+            countries = pd.DataFrame(columns=["name", "region", "income"], index=pd.Index([], name="iso3"))
+            aggregates, aggregate_names = set(), set()
+        ref = cls(countries.sort_index(), aggregates, file, vintage)
+        ref._aggregate_names = aggregate_names | {norm(n) for n in names.aggregates}
+        ref._code_aliases = {k.upper(): v.upper() for k, v in names.codes.items()}
+        # names from ISO 3166 first, so the World Bank's own spellings and the aliases override them
+        for country in pycountry.countries:
+            for attr in ("name", "official_name", "common_name"):
+                value = getattr(country, attr, None)
+                if value:
+                    ref._add(value, country.alpha_3)
+        for iso3, name in countries["name"].items():
+            ref._add(name, iso3)
+        for alias, iso3 in names.aliases.items():
+            ref._add(alias, iso3.upper())
+        return ref
+
+    def _add(self, name: str, iso3: str) -> None:
+        key = norm(name)
+        self._names[key] = iso3
+        self._spelling[key] = name
+
+    def learn(self, code: str, name: str) -> None:
+        """Remember a publisher's spelling of a known country's name (e.g. WDI's 'Country Name')."""
+        if code in self.table.index and name and norm(name) not in self._names:
+            self._add(name, code)
+
+    def is_country(self, code: str) -> bool:
+        return code in self.table.index
+
+    def resolve_code(self, code: str, name: str = "") -> Resolution:
+        code = code.strip().upper()
+        code = self._code_aliases.get(code, code)
+        if code in self.table.index:
+            return Resolution("country", code)
+        if code in self.aggregate_codes:
+            return Resolution("aggregate", code)
+        if code.startswith("OWID_") or (len(code) == 3 and code.startswith("X") and code[1:].isdigit()):
+            return Resolution("aggregate", code)
+        if pycountry.countries.get(alpha_3=code):
+            return Resolution("country", code)
+        if name:
+            return self.resolve_name(name)
+        return Resolution("unknown", code)
+
+    def resolve_name(self, name: str) -> Resolution:
+        key = norm(name)
+        if key in self._names:
+            return Resolution("country", self._names[key])
+        if key in self._aggregate_names:
+            return Resolution("aggregate", name)
+        return Resolution("unknown", name)
+
+    def suggest(self, name: str) -> str | None:
+        hint = did_you_mean(norm(name), self._names)
+        if hint:
+            match = hint.split("'")[1]
+            spelt = self._spelling.get(match, match)
+            return f"did you mean '{spelt}' ({self._names[match]})? if so, add an alias in config/country_names.yaml"
+        return "add it to config/country_names.yaml (aliases: for a country, aggregates: for a group)"
+
+    def name(self, iso3: str) -> str:
+        if iso3 in self.table.index:
+            return str(self.table.at[iso3, "name"])
+        country = pycountry.countries.get(alpha_3=iso3)
+        return country.name if country else iso3
+
+    def region(self, iso3: str) -> str:
+        return str(self.table.at[iso3, "region"]) if iso3 in self.table.index else ""
+
+    def income(self, iso3: str) -> str:
+        return str(self.table.at[iso3, "income"]) if iso3 in self.table.index else ""
+
+
+def load_names(path: Path) -> NamesFile:
+    if not path.is_file():
+        return NamesFile()
+    located = load_yaml(path)
+    model, problems = validate(NamesFile, located)
+    if problems:
+        raise UserError(problems)
+    return model
+
+
+def unknown_name_problem(ref: CountryRef, file: str, line: int, name: str, rows: int) -> Problem:
+    extra = f" ({rows} rows)" if rows > 1 else ""
+    return Problem(file, line, f"unknown country or area '{name}'{extra}; its rows were set aside",
+                   ref.suggest(name), "warning")
