@@ -151,7 +151,11 @@ class Catalog:
     def candidates(self, publisher: str, code: str, name: str) -> list[tuple[str, SourceMap]]:
         """Catalog entries that a source series (code and/or name) may map to."""
         if code:
-            return self._by_code.get((publisher, code.upper()), [])
+            found = self._by_code.get((publisher, code.upper()), [])
+            if not found and publisher == "tidy" and code in self.indicators:
+                # a team's own files may use catalog codes directly
+                found = [(code, SourceMap(tidy=code))]
+            return found
         return self._by_name.get((publisher, normalise_name(name)), [])
 
     def match(self, publisher: str, code: str, name: str, sex: str, classif1: str, classif2: str) -> Match:

@@ -197,7 +197,12 @@ class Collector:
 
 
 def check_width(shown: str, line: int, record: list[str], width: int, last: bool) -> None:
-    """A record narrower than the header: a truncated download if it is the last one."""
+    """A record narrower than the header (a truncated download if it is the last one), or wider."""
+    if len(record) > width:
+        raise FileUnreadable(Problem(
+            shown, line, f"this line has {len(record)} columns where the header has {width}",
+            "a number written with a decimal comma, or an unquoted comma in a name? "
+            "download the file again rather than editing it"))
     if len(record) < width:
         if last:
             raise FileUnreadable(Problem(
@@ -297,7 +302,7 @@ def read_wdi_api(path: Path, shown: str) -> RawTable:
     for i, (line, record) in enumerate(records):
         if not any(record):
             continue
-        check_width(shown, line, record, width - (1 if header[-1] == "" else 0), i == len(records) - 1)
+        check_width(shown, line, record, width, i == len(records) - 1)
         name, code, ind_name, ind_code = record[:4]
         names.setdefault(ind_code, ind_name)
         for col, year in years:
