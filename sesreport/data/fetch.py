@@ -13,9 +13,11 @@ Endpoints (the base is `--base-url`, else `$SESREPORT_WDI_URL` / `$SESREPORT_ILO
 - ILOSTAT: ``GET {base}/data/indicator?id={ID}_A&format=.csv.gz``, base ``https://rplumber.ilo.org``.
   This is where ILOSTAT's bulk download facility (https://ilostat.ilo.org/data/bulk/, file list at
   https://rplumber.ilo.org/files/website/bulk/indicator.html) now serves its annual indicator files, in
-  the "codes" layout. The classic ``www.ilo.org/ilostat-files/WEB_bulk_download/indicator/{ID}.csv.gz``
-  is no longer served. The file is generated per request, with neither ETag nor Last-Modified; it is
-  gunzipped and saved as ``ilostat/{ID}_A.csv``, the name ILOSTAT gives it.
+  the "codes" layout (the same host the ILO's R package, Rilostat, downloads from). The classic
+  ``www.ilo.org/ilostat-files/WEB_bulk_download/indicator/{ID}.csv.gz`` is reported as no longer
+  served. The file is generated per request, with neither ETag nor Last-Modified (so every fetch
+  downloads it, and identical bytes come out "unchanged"); it is gunzipped and saved as
+  ``ilostat/{ID}_A.csv``, the name ILOSTAT gives it.
 
 Everything is gathered first — downloaded, unpacked, checked to be the layout the readers expect, and
 staged as hidden temporary files beside their targets — and only then written, each by ``os.replace``.
@@ -54,19 +56,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 from pathlib import Path
-from typing import IO, Literal, TextIO
+from typing import IO, TextIO
 
 from .. import __version__
 from ..errors import Problem, UserError, display_path
-
-Publisher = Literal["wdi", "ilostat"]
 
 STATE_FILE = ".fetch.json"
 CHUNK = 1 << 16
 MAX_MEMBER = 1 << 30  # a WDI file is a few MB; a bigger declared size is a broken or hostile archive
 
-# Identifies the tool; "Mozilla/5.0 (compatible; …)" because ILOSTAT's server has been seen to answer
-# clients without a browser-like agent with empty pages.
+# Names the tool; the "Mozilla/5.0 (compatible; …)" prefix because ILOSTAT's pages have been seen to
+# come back empty for clients without a browser-like agent.
 USER_AGENT = (f"Mozilla/5.0 (compatible; sesreport/{__version__}; "
               f"Python-urllib/{sys.version_info.major}.{sys.version_info.minor})")
 
@@ -76,7 +76,8 @@ class Endpoint:
     """Where one publisher's bulk files come from and where they go."""
 
     publisher: str
-    name: str
+    name: str  # as in "World Bank indicator code"
+    who: str  # as in "the World Bank has no indicator …"
     default_base: str
     env: str
     folder: str
@@ -85,13 +86,13 @@ class Endpoint:
 
 
 ENDPOINTS: dict[str, Endpoint] = {
-    "wdi": Endpoint("wdi", "World Bank", "https://api.worldbank.org", "SESREPORT_WDI_URL", "wdi_api",
-                    "indicator code",
-                    "look the code up at https://data.worldbank.org/indicator (codes look like SL.UEM.TOTL.ZS)"),
-    "ilostat": Endpoint("ilostat", "ILOSTAT", "https://rplumber.ilo.org", "SESREPORT_ILOSTAT_URL", "ilostat",
-                        "indicator ID",
-                        "look the ID up in https://rplumber.ilo.org/files/website/bulk/indicator.html "
-                        "(IDs look like ILR_TUMT_NOC_RT or EAR_4MTH_SEX_GEO_CUR_NB)"),
+    "wdi": Endpoint("wdi", "World Bank", "the World Bank", "https://api.worldbank.org", "SESREPORT_WDI_URL",
+                    "wdi_api", "indicator code",
+                    "look the code up at https://data.worldbank.org/indicator; codes look like SL.UEM.TOTL.ZS"),
+    "ilostat": Endpoint("ilostat", "ILOSTAT", "ILOSTAT", "https://rplumber.ilo.org", "SESREPORT_ILOSTAT_URL",
+                        "ilostat", "indicator ID",
+                        "look the ID up at https://rplumber.ilo.org/files/website/bulk/indicator.html; "
+                        "IDs look like ILR_TUMT_NOC_RT or EAR_4MTH_SEX_GEO_CUR_NB"),
 }
 
 _WDI_CODE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$")
@@ -117,7 +118,7 @@ def fetch(publisher: str, ids: list[str], data_dir: Path | str, base_url: str | 
     codes = normalise_ids(endpoint, ids)
     data_dir = Path(data_dir)
     folder = data_dir / endpoint.folder
-    _make_folder(folder)
+    created = _make_folder(folder)
     when = now or datetime.now()
     out = _Log(log)
     state = _State.load(data_dir)
@@ -141,8 +142,11 @@ def fetch(publisher: str, ids: list[str], data_dir: Path | str, base_url: str | 
         if endpoint.publisher == "wdi":
             for item in gathered:
                 _note_older_downloads(item, out)
-    finally:
+    except BaseException:
         staging.cleanup()
+        _remove_if_empty(created)  # a failed first fetch leaves no empty folders behind either
+        raise
+    staging.cleanup()
     state.save(out)
     return written
 
@@ -176,8 +180,10 @@ def normalise_ids(endpoint: Endpoint, ids: list[str]) -> list[str]:
             code = code.upper()
             if code.endswith(("_Q", "_M")):
                 kind = "quarterly" if code.endswith("_Q") else "monthly"
-                problems.append(Problem(None, None, f"'{raw}' is a {kind} ILOSTAT series; sesreport reads annual "
-                                                    f"data only", f"ask for {code[:-2]} (its annual series, _A)"))
+                annual = code[:-2]
+                problems.append(Problem(None, None,
+                                        f"'{raw}' is a {kind} ILOSTAT series; sesreport reads annual data only",
+                                        f"ask for {annual} or {annual}_A, its annual series"))
                 continue
             if code.endswith("_A"):
                 code = code[:-2]
@@ -245,6 +251,34 @@ class _Download:
     headers: Message
 
 
+class _Sink:
+    """A staged file open for writing; a full disk or a permission error becomes a message, not a traceback."""
+
+    def __init__(self, handle: IO[bytes], folder: Path) -> None:
+        self.handle = handle
+        self.folder = folder
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as exc:
+            raise _cannot_write(self.folder, exc) from None
+
+    def __enter__(self) -> _Sink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.handle.close()
+        except OSError as error:
+            raise _cannot_write(self.folder, error) from None
+
+
+def _cannot_write(folder: Path, exc: OSError) -> _Failed:
+    return _Failed(f"cannot write in {display_path(folder)}: {exc.strerror or exc}",
+                   "check the folder's permissions and free space, or pass another --data folder")
+
+
 class _Staging:
     """Hidden temporary files beside their targets (same file system, so `os.replace` is atomic);
     whatever is still here at the end — after a failure, an interrupt, or an unchanged file — goes."""
@@ -252,15 +286,14 @@ class _Staging:
     def __init__(self) -> None:
         self.paths: list[Path] = []
 
-    def create(self, folder: Path, name: str) -> tuple[Path, IO[bytes]]:
+    def create(self, folder: Path, name: str) -> tuple[Path, _Sink]:
         path = folder / f".{name}.{secrets.token_hex(4)}.part"
         try:
             handle = path.open("xb")  # unlike mkstemp, honours the umask: the final file gets normal modes
         except OSError as exc:
-            raise _Failed(f"cannot write in {display_path(folder)}: {exc.strerror or exc}",
-                          "check the folder's permissions and free space, or pass another --data folder") from None
+            raise _cannot_write(folder, exc) from None
         self.paths.append(path)
-        return path, handle
+        return path, _Sink(handle, folder)
 
     def cleanup(self) -> None:
         for path in self.paths:
@@ -294,13 +327,13 @@ def _download(endpoint: Endpoint, code: str, url: str, folder: Path, timeout: fl
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*", **conditional})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            temp, handle = staging.create(folder, "download")
+            temp, sink = staging.create(folder, "download")
             size, head = 0, b""
-            with handle:
+            with sink:
                 while chunk := response.read(CHUNK):
                     if len(head) < 8192:
                         head += chunk[: 8192 - len(head)]
-                    handle.write(chunk)
+                    sink.write(chunk)
                     size += len(chunk)
             return _Download(temp, size, head, response.headers)
     except urllib.error.HTTPError as exc:
@@ -317,13 +350,13 @@ def _download(endpoint: Endpoint, code: str, url: str, folder: Path, timeout: fl
 def _http_failure(endpoint: Endpoint, code: str, url: str, status: int, reason: str) -> _Failed:
     said = f"{url} answered HTTP {status} {reason}".rstrip()
     if status in (404, 410):
-        return _Failed(f"{endpoint.name} has no {endpoint.what} '{code}': {said}",
+        return _Failed(f"{endpoint.who} has no indicator '{code}': {said}",
                        f"{endpoint.lookup}; if the {endpoint.what} is right, check --base-url")
     if status in (401, 403, 429):
-        return _Failed(f"{endpoint.name} refused the download of '{code}': {said}",
+        return _Failed(f"{endpoint.who} refused the download of '{code}': {said}",
                        "wait a while and try again; the server limits how often it is asked")
     if status >= 500:
-        return _Failed(f"{endpoint.name}'s server failed on '{code}': {said}",
+        return _Failed(f"{endpoint.who}'s server failed on '{code}': {said}",
                        "the server is having trouble; try again later")
     return _Failed(f"could not download '{code}': {said}", f"check the {endpoint.what} and --base-url")
 
@@ -332,23 +365,23 @@ def _network_failure(endpoint: Endpoint, url: str, timeout: float, exc: BaseExce
     parts = urllib.parse.urlsplit(url)
     host = parts.netloc or url
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    where = (f"check the address (--base-url, or {endpoint.env})"
+    where = (f"check --base-url or {endpoint.env}"
              if parts.netloc != urllib.parse.urlsplit(endpoint.default_base).netloc
              else "check your internet connection")
     if isinstance(reason, ConnectionRefusedError):
-        return _Failed(f"could not connect to {host}: connection refused ({url})",
+        return _Failed(f"could not connect to {host}, connection refused: {url}",
                        f"nothing answers at that address; {where}")
     if isinstance(reason, socket.gaierror):
-        return _Failed(f"cannot find the server {parts.hostname or host}: no network, or a misspelt address ({url})",
-                       where)
+        return _Failed(f"cannot find the server {parts.hostname or host}: {url}",
+                       f"no network, or a misspelt address; {where}")
     if isinstance(reason, (TimeoutError, socket.timeout)):
-        return _Failed(f"no answer from {host} within {timeout:g} seconds ({url})",
+        return _Failed(f"no answer from {host} within {timeout:g} seconds: {url}",
                        "try again later, or allow more time with --timeout SECONDS")
     if isinstance(reason, ssl.SSLError):
-        return _Failed(f"the secure connection to {host} failed: {reason} ({url})",
+        return _Failed(f"the secure connection to {host} failed ({reason}): {url}",
                        "check the system clock and certificates, or a proxy that intercepts HTTPS")
     if isinstance(reason, (http.client.IncompleteRead, ConnectionError, http.client.HTTPException)):
-        return _Failed(f"the download from {host} was cut off: {type(reason).__name__} ({url})",
+        return _Failed(f"the download from {host} was cut off ({type(reason).__name__}): {url}",
                        "try again; nothing was written")
     if isinstance(exc, ValueError):
         return _Failed(f"'{url}' is not a usable address: {exc}", f"check --base-url or {endpoint.env}")
@@ -358,15 +391,15 @@ def _network_failure(endpoint: Endpoint, url: str, timeout: float, exc: BaseExce
 
 def _unpack_wdi(code: str, url: str, got: _Download, folder: Path, staging: _Staging) -> list[_Staged]:
     """The API_, Metadata_Country_ and Metadata_Indicator_ files of one World Bank ZIP, staged."""
-    _require_body(got, url, "World Bank", code)
+    _require_body(got, url, "the World Bank", code)
     if not zipfile.is_zipfile(got.temp):
         message = re.search(rb"<wb:message[^>]*>(.*?)</wb:message>", got.head, re.S)
         if message:
             said = message.group(1).decode("utf-8", "replace").strip()
-            raise _Failed(f"the World Bank has no indicator '{code}': it answered \"{said}\" ({url})",
+            raise _Failed(f"the World Bank has no indicator '{code}': {url} answered \"{said}\"",
                           ENDPOINTS["wdi"].lookup)
         raise _Failed(f"{url} returned {_describe(got.head)} instead of a ZIP archive",
-                      "the World Bank may be down or the address wrong (--base-url); try again later")
+                      "the World Bank may be down, or --base-url wrong; try again later")
     wanted = re.compile(r"^(?:Metadata_Country_|Metadata_Indicator_)?API_" + re.escape(code) + r"_DS2_[^/\\]*\.csv$",
                         re.IGNORECASE)
     staged: list[_Staged] = []
@@ -376,8 +409,8 @@ def _unpack_wdi(code: str, url: str, got: _Download, folder: Path, staging: _Sta
             unsafe = [m.filename for m in members if not _plain_name(m.filename)]
             if unsafe:
                 raise _Failed(f"the archive from {url} holds {unsafe[0]!r}, which is not a plain file name; "
-                              f"refused, nothing extracted", "the World Bank's archives hold plain files only; "
-                                                             "check --base-url")
+                              f"refused, nothing extracted",
+                              "the World Bank's archives hold plain files only; check --base-url")
             chosen = [m for m in members if wanted.match(m.filename)]
             if sum(1 for m in chosen if m.filename.upper().startswith("API_")) != 1:
                 listed = ", ".join(m.filename for m in members[:5]) or "nothing"
@@ -387,12 +420,12 @@ def _unpack_wdi(code: str, url: str, got: _Download, folder: Path, staging: _Sta
                 if member.file_size > MAX_MEMBER:
                     raise _Failed(f"{member.filename} in the archive from {url} claims {member.file_size:,} bytes; "
                                   f"refused", "a WDI file is a few megabytes; check --base-url")
-                temp, handle = staging.create(folder, member.filename)
+                temp, sink = staging.create(folder, member.filename)
                 digest = hashlib.sha256()
-                with handle, archive.open(member) as source:
+                with sink, archive.open(member) as source:
                     while chunk := source.read(CHUNK):
                         digest.update(chunk)
-                        handle.write(chunk)
+                        sink.write(chunk)
                 item = _Staged(folder / member.filename, temp, digest.hexdigest(), member.file_size)
                 _check_layout(item, url, _expected_wdi_layout(member.filename))
                 staged.append(item)
@@ -415,10 +448,10 @@ def _unpack_ilostat(code: str, url: str, got: _Download, folder: Path, staging: 
     for _ in range(2):  # the file itself is .csv.gz; a server may add Content-Encoding: gzip on top
         if not head.startswith(b"\x1f\x8b"):
             break
-        temp, handle = staging.create(folder, f"{code}_A.csv")
+        temp, sink = staging.create(folder, f"{code}_A.csv")
         try:
-            with handle, gzip.open(path, "rb") as source:
-                shutil.copyfileobj(source, handle, CHUNK)
+            with sink, gzip.open(path, "rb") as source:
+                shutil.copyfileobj(source, sink, CHUNK)
         except (OSError, EOFError, zlib.error) as exc:
             raise _Failed(f"the gzip file from {url} is damaged ({exc})", "try again; nothing was written") from None
         path = temp
@@ -426,7 +459,7 @@ def _unpack_ilostat(code: str, url: str, got: _Download, folder: Path, staging: 
             head = fh.read(8192)
     size = path.stat().st_size
     if not head.strip():
-        raise _Failed(f"ILOSTAT answered with an empty file for '{code}' ({url})", ENDPOINTS["ilostat"].lookup)
+        raise _Failed(f"ILOSTAT answered with an empty file for '{code}': {url}", ENDPOINTS["ilostat"].lookup)
     item = _Staged(folder / f"{code}_A.csv", path, _sha256(path), size)
     _check_layout(item, url, "ilostat_")
     rows = [line for line in head.splitlines() if line.strip()]
@@ -438,7 +471,7 @@ def _unpack_ilostat(code: str, url: str, got: _Download, folder: Path, staging: 
 
 def _require_body(got: _Download, url: str, who: str, code: str) -> None:
     if got.size == 0:
-        raise _Failed(f"{who} answered with an empty response for '{code}' ({url})",
+        raise _Failed(f"{who} answered with an empty response for '{code}': {url}",
                       "try again later; if it persists, check the code and --base-url")
 
 
@@ -539,12 +572,27 @@ def _note_older_downloads(item: _Fetched, out: _Log) -> None:
                      f"precedence rules choose between vintages (move it out of the data folder to drop it)")
 
 
-def _make_folder(folder: Path) -> None:
+def _make_folder(folder: Path) -> list[Path]:
+    """Create the folder; return the folders that had to be created, deepest first."""
+    missing = []
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            break
+        missing.append(parent)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(Problem(display_path(folder), None, f"cannot create the folder: {exc.strerror or exc}",
                                 "pass --data DIR with a folder you can write to")) from None
+    return missing
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _sha256(path: Path) -> str:

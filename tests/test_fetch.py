@@ -1,0 +1,335 @@
+"""`fetch wdi` / `fetch ilostat` against a loopback HTTP server that serves the real published files.
+
+The server stands in for api.worldbank.org and rplumber.ilo.org at the same paths; no test touches
+the internet.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from sesreport.cli import main
+from sesreport.data import readers
+from sesreport.data.fetch import STATE_FILE, fetch
+from sesreport.errors import UserError
+
+from .httpserver import LocalServer, Reply, closed_port_url
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+if not REAL.is_dir():
+    pytest.skip(f"the real data files are not at {REAL} (../shared/data/real next to the repository)",
+                allow_module_level=True)
+
+CODE = "SL.UEM.TOTL.ZS"
+WDI_NAMES = [
+    f"API_{CODE}_DS2_en_csv_v2_10473697.csv",
+    f"Metadata_Country_API_{CODE}_DS2_en_csv_v2_10473697.csv",
+    f"Metadata_Indicator_API_{CODE}_DS2_en_csv_v2_10473697.csv",
+]
+WDI_PATH = f"/v2/en/indicator/{CODE}?downloadformat=csv"
+ILO_ID = "ILR_TUMT_NOC_RT"
+ILO_PATH = f"/data/indicator?id={ILO_ID}_A&format=.csv.gz"
+ILO_FILE = REAL / "ilostat" / f"{ILO_ID}_A.csv"
+
+# Read by hand from the raw file: the "Russian Federation","RUS" row, column "2018" (its last year).
+RUS_2018_UNEMPLOYMENT = 5.06099987030029
+STAMP = datetime(2025, 3, 4, 5, 6, 7)
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def wdi_members() -> dict[str, bytes]:
+    return {name: (REAL / "wdi_api" / name).read_bytes() for name in WDI_NAMES}
+
+
+def wdi_reply(members: dict[str, bytes], etag: str | None = '"wdi-10473697"') -> Reply:
+    """As the World Bank serves it: the three CSVs flat in a ZIP named after the data file."""
+    return Reply(zip_of(members), etag=etag, headers={
+        "Content-Type": "application/zip",
+        "Content-Disposition": f"attachment; filename=API_{CODE}_DS2_en_csv_v2_10473697.zip"})
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary files that a fetch must never leave behind."""
+    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".part"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch):
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+                "SESREPORT_WDI_URL", "SESREPORT_ILOSTAT_URL"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def server():
+    with LocalServer() as srv:
+        srv.routes[WDI_PATH] = wdi_reply(wdi_members())
+        srv.routes[ILO_PATH] = Reply(gzip.compress(ILO_FILE.read_bytes(), mtime=0),
+                                     headers={"Content-Type": "application/gzip"})
+        yield srv
+
+
+# ------------------------------------------------------------------------------------------------
+# The files arrive as published
+
+
+def test_wdi_members_land_under_their_own_names_byte_identical(server, tmp_path):
+    written = fetch("wdi", [CODE], tmp_path, base_url=server.url, now=STAMP)
+    assert sorted(written) == sorted(tmp_path / "wdi_api" / name for name in WDI_NAMES)
+    for name in WDI_NAMES:
+        assert (tmp_path / "wdi_api" / name).read_bytes() == (REAL / "wdi_api" / name).read_bytes()
+    assert leftovers(tmp_path) == []
+    agent = server.requests[0].headers["User-Agent"]
+    assert "sesreport/" in agent
+
+
+def test_cli_fetch_wdi_succeeds_and_reports_each_file(server, tmp_path, capsys):
+    assert main(["fetch", "wdi", CODE, "--data", str(tmp_path), "--base-url", server.url]) == 0
+    err = capsys.readouterr().err
+    for name in WDI_NAMES:
+        assert name in err
+    assert f"({(REAL / 'wdi_api' / WDI_NAMES[0]).stat().st_size:,} bytes)" in err
+
+
+def test_fetched_wdi_file_reads_to_the_published_value(server, tmp_path):
+    fetch("wdi", [CODE], tmp_path, base_url=server.url)
+    path = tmp_path / "wdi_api" / WDI_NAMES[0]
+    table = readers.read_wdi_api(path, path.name)
+    rows = table.rows
+    value = rows[(rows["area_code"] == "RUS") & (rows["year"] == 2018)]["value"]
+    assert value.tolist() == [RUS_2018_UNEMPLOYMENT]
+    assert str(table.vintage) == "2019-01-30"
+
+
+@pytest.mark.parametrize("given", [ILO_ID, f"{ILO_ID}_A", ILO_ID.lower()])
+def test_ilostat_file_is_gunzipped_and_named_as_ilostat_names_it(server, tmp_path, given):
+    written = fetch("ilostat", [given], tmp_path, base_url=server.url)
+    target = tmp_path / "ilostat" / f"{ILO_ID}_A.csv"
+    assert written == [target]
+    assert target.read_bytes() == ILO_FILE.read_bytes()
+    assert readers.sniff(target) == "ilostat_codes"
+    assert leftovers(tmp_path) == []
+
+
+def test_cli_fetch_ilostat_succeeds(server, tmp_path):
+    assert main(["fetch", "ilostat", f"{ILO_ID}_A", "--data", str(tmp_path), "--base-url", server.url]) == 0
+    assert (tmp_path / "ilostat" / f"{ILO_ID}_A.csv").read_bytes() == ILO_FILE.read_bytes()
+
+
+def test_base_url_from_the_environment(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("SESREPORT_ILOSTAT_URL", server.url + "/")
+    fetch("ilostat", [ILO_ID], tmp_path)
+    assert (tmp_path / "ilostat" / f"{ILO_ID}_A.csv").is_file()
+
+
+# ------------------------------------------------------------------------------------------------
+# Fetching again
+
+
+def test_refetching_identical_content_writes_nothing(server, tmp_path, capsys):
+    fetch("ilostat", [ILO_ID], tmp_path, base_url=server.url)
+    target = tmp_path / "ilostat" / f"{ILO_ID}_A.csv"
+    before = target.stat().st_mtime_ns, target.stat().st_ino
+    capsys.readouterr()
+    assert fetch("ilostat", [ILO_ID], tmp_path, base_url=server.url) == []
+    assert "unchanged" in capsys.readouterr().err
+    assert (target.stat().st_mtime_ns, target.stat().st_ino) == before
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+
+def test_refetch_asks_conditionally_and_a_304_costs_no_download(server, tmp_path, capsys):
+    fetch("wdi", [CODE], tmp_path, base_url=server.url)
+    assert "If-None-Match" not in server.requests[0].headers
+    capsys.readouterr()
+    assert fetch("wdi", [CODE], tmp_path, base_url=server.url) == []
+    assert server.requests[1].headers["If-None-Match"] == '"wdi-10473697"'
+    err = capsys.readouterr().err
+    assert err.count("unchanged") == 3 and "not modified" in err
+    assert sorted(p.name for p in (tmp_path / "wdi_api").iterdir()) == sorted(WDI_NAMES)
+
+
+def test_a_file_edited_locally_is_downloaded_again_in_full(server, tmp_path):
+    fetch("wdi", [CODE], tmp_path, base_url=server.url)
+    data = tmp_path / "wdi_api" / WDI_NAMES[0]
+    data.write_bytes(b"edited by hand")
+    written = fetch("wdi", [CODE], tmp_path, base_url=server.url, now=STAMP)
+    assert "If-None-Match" not in server.requests[1].headers
+    assert written == [data]
+    assert data.read_bytes() == (REAL / "wdi_api" / WDI_NAMES[0]).read_bytes()
+    assert (data.parent / f"{data.name}.previous-20250304-050607").read_bytes() == b"edited by hand"
+
+
+def test_different_content_keeps_the_old_file(server, tmp_path, capsys):
+    fetch("ilostat", [ILO_ID], tmp_path, base_url=server.url)
+    newer = ILO_FILE.read_bytes() + b"ZWE,ILR_TUMT_NOC_RT,BA:1234,2021,9.99,,\n"
+    server.routes[ILO_PATH] = Reply(gzip.compress(newer))
+    written = fetch("ilostat", [ILO_ID], tmp_path, base_url=server.url, now=STAMP)
+    target = tmp_path / "ilostat" / f"{ILO_ID}_A.csv"
+    kept = target.with_name(f"{target.name}.previous-20250304-050607")
+    assert written == [target]
+    assert target.read_bytes() == newer
+    assert kept.read_bytes() == ILO_FILE.read_bytes()
+    assert kept.name in capsys.readouterr().err
+    # a second change in the same second keeps that version too
+    server.routes[ILO_PATH] = Reply(gzip.compress(newer + b"ZMB,ILR_TUMT_NOC_RT,BA:1,2021,1.0,,\n"))
+    fetch("ilostat", [ILO_ID], tmp_path, base_url=server.url, now=STAMP)
+    assert target.with_name(f"{kept.name}-2").read_bytes() == newer
+
+
+def test_a_new_wdi_release_lands_beside_the_old_one(server, tmp_path, capsys):
+    fetch("wdi", [CODE], tmp_path, base_url=server.url)
+    renamed = {name.replace("10473697", "99999999"): data for name, data in wdi_members().items()}
+    server.routes[WDI_PATH] = wdi_reply(renamed, etag='"wdi-99999999"')
+    capsys.readouterr()
+    written = fetch("wdi", [CODE], tmp_path, base_url=server.url)
+    assert sorted(p.name for p in written) == sorted(renamed)
+    names = {p.name for p in (tmp_path / "wdi_api").iterdir()}
+    assert set(WDI_NAMES) | set(renamed) == names
+    assert "earlier download" in capsys.readouterr().err
+
+
+def test_the_sidecar_records_what_each_url_gave(server, tmp_path):
+    fetch("wdi", [CODE], tmp_path, base_url=server.url, now=STAMP)
+    import json
+
+    state = json.loads((tmp_path / STATE_FILE).read_text())["urls"][server.url + WDI_PATH]
+    assert state["etag"] == '"wdi-10473697"'
+    assert state["fetched"] == "2025-03-04T05:06:07"
+    assert sorted(state["files"]) == sorted(f"wdi_api/{name}" for name in WDI_NAMES)
+
+
+# ------------------------------------------------------------------------------------------------
+# Failures: exit 2, a clear message, no traceback, nothing written
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str]:
+    code = main(["fetch", *argv])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+def test_unknown_wdi_code_is_a_404_naming_the_code(server, tmp_path, capsys):
+    data = tmp_path / "data"
+    code, err = run_cli(capsys, "wdi", "SL.UEM.NOPE.ZS", "--data", str(data), "--base-url", server.url)
+    assert code == 2
+    assert "SL.UEM.NOPE.ZS" in err and "404" in err
+    assert not data.exists()  # not even an empty folder is left behind
+
+
+def test_unknown_ilostat_id_is_a_404_naming_the_id(server, tmp_path, capsys):
+    code, err = run_cli(capsys, "ilostat", "NOPE_TUMT_NOC_RT", "--data", str(tmp_path), "--base-url", server.url)
+    assert code == 2
+    assert "NOPE_TUMT_NOC_RT" in err and "404" in err
+
+
+def test_world_bank_xml_error_means_unknown_indicator(server, tmp_path, capsys):
+    server.routes["/v2/en/indicator/XX.BAD?downloadformat=csv"] = Reply(
+        b'<?xml version="1.0" encoding="utf-8"?>\r\n<wb:error xmlns:wb="http://www.worldbank.org">\r\n'
+        b'  <wb:message id="120" key="Invalid value">The provided parameter value is not valid</wb:message>\r\n'
+        b'</wb:error>', headers={"Content-Type": "application/xml"})
+    code, err = run_cli(capsys, "wdi", "XX.BAD", "--data", str(tmp_path), "--base-url", server.url)
+    assert code == 2
+    assert "XX.BAD" in err and "The provided parameter value is not valid" in err
+
+
+def test_server_down_is_a_clear_message(tmp_path, capsys):
+    url = closed_port_url()
+    code, err = run_cli(capsys, "wdi", CODE, "--data", str(tmp_path), "--base-url", url)
+    assert code == 2
+    assert "could not connect" in err and "refused" in err and url.split("//")[1] in err
+    assert leftovers(tmp_path) == []
+
+
+def test_html_page_instead_of_a_zip(server, tmp_path, capsys):
+    server.routes[WDI_PATH] = Reply(b"<!DOCTYPE html><html><head><title>Service Unavailable - Maintenance"
+                                    b"</title></head><body>Back soon</body></html>",
+                                    headers={"Content-Type": "text/html"})
+    code, err = run_cli(capsys, "wdi", CODE, "--data", str(tmp_path), "--base-url", server.url)
+    assert code == 2
+    assert "HTML page" in err and "Maintenance" in err and "ZIP" in err
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_html_page_instead_of_ilostat_csv(server, tmp_path, capsys):
+    server.routes[ILO_PATH] = Reply(b"<html><head><title>Just a moment...</title></head></html>")
+    code, err = run_cli(capsys, "ilostat", ILO_ID, "--data", str(tmp_path), "--base-url", server.url)
+    assert code == 2
+    assert "HTML page" in err and "ILOSTAT CSV" in err
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_empty_response(server, tmp_path, capsys):
+    server.routes[ILO_PATH] = Reply(b"")
+    code, err = run_cli(capsys, "ilostat", ILO_ID, "--data", str(tmp_path), "--base-url", server.url)
+    assert code == 2 and "empty" in err and ILO_ID in err
+
+
+def test_http_server_error(server, tmp_path, capsys):
+    server.routes[WDI_PATH] = Reply(b"oops", status=503)
+    code, err = run_cli(capsys, "wdi", CODE, "--data", str(tmp_path), "--base-url", server.url)
+    assert code == 2 and "503" in err and "try again later" in err
+
+
+def test_timeout(server, tmp_path):
+    server.routes[WDI_PATH] = Reply(b"late", delay=2.0)
+    with pytest.raises(UserError, match="no answer from .* within 0.3 seconds"):
+        fetch("wdi", [CODE], tmp_path, base_url=server.url, timeout=0.3)
+    assert leftovers(tmp_path) == []
+
+
+def test_zip_path_traversal_is_refused(server, tmp_path):
+    members = wdi_members()
+    members["../evil.csv"] = b"pwned"
+    server.routes[WDI_PATH] = wdi_reply(members)
+    data = tmp_path / "data"
+    with pytest.raises(UserError, match="not a plain file name"):
+        fetch("wdi", [CODE], data, base_url=server.url)
+    assert not (tmp_path / "evil.csv").exists() and not (data / "evil.csv").exists()
+    assert not any(p.is_file() for p in data.rglob("*"))
+
+
+def test_zip_without_the_data_file(server, tmp_path):
+    server.routes[WDI_PATH] = wdi_reply({WDI_NAMES[1]: wdi_members()[WDI_NAMES[1]]})
+    with pytest.raises(UserError, match=r"no single API_SL\.UEM\.TOTL\.ZS_DS2_"):
+        fetch("wdi", [CODE], tmp_path, base_url=server.url)
+
+
+def test_damaged_gzip(server, tmp_path):
+    server.routes[ILO_PATH] = Reply(gzip.compress(ILO_FILE.read_bytes())[:500])
+    with pytest.raises(UserError, match="damaged"):
+        fetch("ilostat", [ILO_ID], tmp_path, base_url=server.url)
+    assert leftovers(tmp_path) == []
+
+
+def test_one_bad_code_means_nothing_is_written(server, tmp_path):
+    with pytest.raises(UserError) as caught:
+        fetch("wdi", [CODE, "SL.UEM.NOPE.ZS"], tmp_path, base_url=server.url)
+    assert len(caught.value.problems) == 1 and "SL.UEM.NOPE.ZS" in str(caught.value)
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_malformed_ids_are_all_reported_before_any_download(server, tmp_path):
+    with pytest.raises(UserError) as caught:
+        fetch("ilostat", ["UNE_TUNE_SEX_AGE_RT_Q", "bad id", ILO_ID], tmp_path, base_url=server.url)
+    text = str(caught.value)
+    assert "quarterly" in text and "'bad id'" in text
+    assert server.requests == []
+
+
+def test_base_url_must_be_http(tmp_path, capsys):
+    code, err = run_cli(capsys, "wdi", CODE, "--data", str(tmp_path), "--base-url", "file:///etc")
+    assert code == 2 and "--base-url" in err
