@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -27,13 +27,15 @@ def validate(model: type[M], located: Located, data: Any = None, prefix: tuple =
         return None, problems_from(exc, located, prefix)
 
 
-def problems_from(exc: ValidationError, located: Located, prefix: tuple = ()) -> list[Problem]:
+def problems_from(exc: ValidationError, located: Located, prefix: tuple = (),
+                  locate: Callable[[tuple], tuple[str, int | None]] | None = None) -> list[Problem]:
+    """Located problems from a pydantic error; `locate` maps a value's path to (file, line)."""
     problems = []
     for err in exc.errors(include_url=False):
         loc = prefix + tuple(err["loc"])
         # pydantic adds the tag of a union member to the location; drop it for line lookup
         clean = tuple(part for part in loc if not (isinstance(part, str) and part.startswith(("function-", "literal["))))
-        line = located.line_of(clean)
+        file, line = locate(clean) if locate else (located.file, located.line_of(clean))
         where = ".".join(str(p) for p in clean) or "(top level)"
         kind = err["type"]
         hint = None
@@ -54,7 +56,7 @@ def problems_from(exc: ValidationError, located: Located, prefix: tuple = ()) ->
             shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
             message = f"{where}: {err['msg'].rstrip('.')} (got {shown})"
             message = message.replace("Value error, ", "")
-        problems.append(Problem(located.file, line, message, hint))
+        problems.append(Problem(file, line, message, hint))
     return problems
 
 

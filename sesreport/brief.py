@@ -1,0 +1,295 @@
+"""The country policy brief: from a country config and the data to the template's context.
+
+Everything the brief prints is computed here, once, and recorded with its provenance in
+`figures` (written beside the PDF and attached to it), so that any printed number can be
+traced to the published cell it came from.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+from markupsafe import Markup, escape
+
+from . import charts
+from .catalog import Catalog
+from .compute import Obs, Stat, indicator_stat, peer_band, peers_of
+from .config import LoadedConfig
+from .data.load import Dataset
+from .i18n import Lang
+from .narrative import IndicatorView, Indicators, Where, condition_holds, render_block, sentence
+
+SECTION_TITLES = {
+    "labour_market": "Labour market",
+    "income_poverty": "Income and poverty",
+    "gender": "Gender",
+    "health": "Health",
+    "representation": "Representation",
+    "social_protection": "Social protection",
+    "economy": "Economy",
+}
+
+REGION_LABELS = {"region": "{name}", "income": "{name} economies"}
+
+
+@dataclass
+class Document:
+    """A rendered document's context plus what is attached to it."""
+
+    context: dict
+    figures: list[dict] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def attachments(self, stem: str) -> list[tuple[str, bytes, str]]:
+        out = [(f"{stem}.figures.json", json.dumps(self.figures, indent=1, ensure_ascii=False, sort_keys=True).encode(),
+                "Every figure printed in this document, with the observation, source, vintage, file and line it came from")]
+        for name, table in self.tables.items():
+            buf = io.StringIO()
+            table.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+            out.append((f"{stem}.{name}.csv", buf.getvalue().encode(), f"Data behind the table '{name}'"))
+        return out
+
+
+def country_name(ds: Dataset, iso3: str, lang: Lang) -> str:
+    return ds.countries.name(iso3)
+
+
+def peer_label(ds: Dataset, cfg, lang: Lang) -> str:
+    peers = cfg.peers
+    if peers.label:
+        return lang.text(peers.label)
+    if peers.group == "list":
+        return lang.gettext("selected peer countries")
+    if peers.group == "region":
+        return ds.countries.region(cfg.country)
+    return lang.gettext("{income} economies").format(income=ds.countries.income(cfg.country).lower())
+
+
+def _svg_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _marks(stat: Stat) -> str:
+    marks = []
+    if stat.latest is not None:
+        if stat.stale:
+            marks.append("†")
+        if stat.latest.estimate:
+            marks.append("e")
+        if stat.latest.brk:
+            marks.append("b")
+    return "".join(marks)
+
+
+def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, catalog: Catalog) -> Document:
+    cfg = loaded.config
+    iso3 = cfg.country
+    _ = lang.gettext
+    name = country_name(ds, iso3, lang)
+    peers = peers_of(iso3, cfg.peers.group, ds.countries.table, cfg.peers.countries)
+    plabel = peer_label(ds, cfg, lang)
+    year = as_of.year
+    names = {c: ds.countries.name(c) for c in set(peers) | {iso3}}
+
+    stats: dict[str, Stat] = {}
+    for code in cfg.indicators():
+        stats[code] = indicator_stat(ds.headline(code), iso3, peers, catalog[code], code, year, cfg.stale_after,
+                                     cfg.peer_window)
+    views = Indicators({code: IndicatorView(code, s, catalog, lang) for code, s in stats.items()}, catalog)
+    ncontext = {"ind": views, "country": name}
+    figures: list[dict] = []
+    used: list[Obs] = []
+
+    def record(code: str, what: str, text: str, obs: Obs | None = None, value: float | None = None, **extra):
+        entry = {"indicator": code, "what": what, "text": text}
+        if obs is not None:
+            entry["observation"] = obs.ref()
+            used.append(obs)
+        if value is not None:
+            entry["value"] = value
+        entry.update(extra)
+        figures.append(entry)
+
+    # ---------------------------------------------------------------- key figures
+    tiles = []
+    for code in cfg.key_figures:
+        ind, s = catalog[code], stats[code]
+        tile = {"label": lang.indicator(ind, short=True), "has_data": s.has_data, "marks": _marks(s)}
+        if s.has_data:
+            tile["value"] = lang.value(s.value, ind)
+            tile["year"] = s.year
+            record(code, "key figure", tile["value"], s.latest)
+            if s.change5 is not None:
+                tile["change"] = _("{change} since {year}").format(change=lang.change(s.change5, ind), year=s.base5.year)
+                record(code, "change over 5 years", lang.change(s.change5, ind), s.base5, value=s.change5)
+            if s.peers is not None:
+                tile["peer"] = _("peer median {value}").format(value=lang.value(s.peers.median, ind))
+                record(code, "peer median", lang.value(s.peers.median, ind), value=s.peers.median,
+                       peers=s.peers.values.to_dict("records"))
+            tile["position"] = s.position
+        tiles.append(tile)
+
+    # ---------------------------------------------------------------- sections
+    sections = []
+    tables: dict[str, pd.DataFrame] = {}
+    for sid, section in cfg.sections.items():
+        title = lang.text(section.title, SECTION_TITLES.get(sid, sid.replace("_", " ").capitalize()))
+        paragraphs: list[Markup] = []
+        findings = []
+        if section.sentences:
+            findings = [sentence(code, stats[code], catalog, lang, name, plabel) for code in section.indicators]
+        paragraphs.extend(_blocks(section.narrative, ("sections", sid, "narrative"), loaded, lang, ncontext))
+        figs = []
+        for j, chart in enumerate(section.charts):
+            made = _chart(chart, stats, ds, iso3, peers, names, name, plabel, catalog, lang, cfg.chart_years)
+            if made is not None:
+                figs.append(made)
+        rows = []
+        records = []
+        for code in section.indicators:
+            ind, s = catalog[code], stats[code]
+            row = {"label": lang.indicator(ind), "unit": lang.unit_label(ind), "has_data": s.has_data,
+                   "marks": _marks(s)}
+            rec = {"indicator": code, "label": lang.indicator(ind), "unit": ind.unit}
+            if s.has_data:
+                row.update(value=lang.value(s.value, ind, unit=False), year=s.year,
+                           change5=lang.change(s.change5, ind, unit=False) if s.change5 is not None else "–",
+                           change10=lang.change(s.change10, ind, unit=False) if s.change10 is not None else "–",
+                           median=lang.value(s.peers.median, ind, unit=False) if s.peers else "–",
+                           rank=f"{s.rank}/{s.rank_of}" if s.rank is not None and ind.direction != "neutral" else "–")
+                record(code, "table value", row["value"], s.latest, section=sid)
+                if s.change10 is not None:
+                    record(code, "change over 10 years", row["change10"], s.base10, value=s.change10, section=sid)
+                rec.update(year=s.year, value=s.value, source=s.latest.source_id, vintage=s.latest.vintage,
+                           file=s.latest.file, line=s.latest.line, change_5y=s.change5, change_10y=s.change10,
+                           peer_median=s.peers.median if s.peers else None, peers_n=s.peers.n if s.peers else 0,
+                           rank=s.rank, rank_of=s.rank_of)
+            records.append(rec)
+            rows.append(row)
+        tables[sid] = pd.DataFrame(records)
+        sections.append({"id": sid, "title": title, "paragraphs": paragraphs, "findings": findings,
+                         "charts": figs, "rows": rows,
+                         "marks": sorted({m for r in rows for m in r["marks"]})})
+
+    summary = _blocks(cfg.summary, ("summary",), loaded, lang, ncontext)
+
+    # ---------------------------------------------------------------- sources actually used
+    for s in stats.values():
+        if s.latest is not None:
+            used.append(s.latest)
+        for base in (s.base5, s.base10):
+            if base is not None:
+                used.append(base)
+    used_sources = sorted({(o.source_id, o.vintage) for o in used})
+    newest = max((o.vintage for o in used if o.vintage), default=None)
+    sources = _sources(ds, {sid for sid, _ in used_sources}, lang)
+
+    context = {
+        "lang": lang.code,
+        "country": name,
+        "iso3": iso3,
+        "title": lang.text(cfg.title, "Social and economic security: policy brief"),
+        "organisation": lang.text(cfg.organisation),
+        "date": lang.date(as_of),
+        "as_of": as_of.isoformat(),
+        "data_vintage": lang.month(date.fromisoformat(newest)) if newest else None,
+        "peer_label": plabel,
+        "peer_count": len(peers),
+        "peer_names": sorted(ds.countries.name(c) for c in peers) if cfg.peers.group == "list" else [],
+        "stale_after": cfg.stale_after,
+        "peer_window": cfg.peer_window,
+        "tiles": tiles,
+        "summary": summary,
+        "sections": sections,
+        "sources": sources,
+        "illustrative": ds.illustrative,
+        "notice": ds.notice or _("Illustrative data — not official statistics"),
+        "classification": {"file": ds.countries.file, "vintage": ds.countries.vintage},
+    }
+    return Document(context, figures, tables)
+
+
+def _blocks(blocks, path: tuple, loaded: LoadedConfig, lang: Lang, ncontext: dict) -> list[Markup]:
+    out = []
+    for i, block in enumerate(blocks):
+        file, line = loaded.line_of(path + (i, "text"))
+        where = Where(file, line)
+        if block.when and not condition_holds(block.when, ncontext, where):
+            continue
+        text = block.text if isinstance(block.text, str) else lang.text(block.text)
+        if text:
+            out.append(render_block(text, ncontext, where))
+    return out
+
+
+def _chart(chart, stats, ds: Dataset, iso3, peers, names, name, plabel, catalog, lang: Lang,
+           chart_years: int) -> dict | None:
+    if chart.type == "trend":
+        code = chart.indicator
+        s, ind = stats[code], catalog[code]
+        if not s.has_data:
+            return None
+        history = s.history[s.history["year"] > s.year - chart_years]
+        first = int(history["year"].min())
+        band = peer_band(ds.headline(code), peers, first, s.year)
+        made = charts.trend(history, band, ind, name, plabel, lang)
+        caption = lang.text(chart.title) if chart.title else _caption(lang, ind, first, s.year)
+        wide = False
+    elif chart.type == "ranking":
+        code = chart.indicator
+        s, ind = stats[code], catalog[code]
+        if not s.has_data or s.peers is None:
+            return None
+        values = pd.concat([s.peers.values, pd.DataFrame([{"iso3": iso3, "year": s.year, "value": s.value}])],
+                           ignore_index=True)
+        made = charts.ranking(values, iso3, {c: ds.countries.name(c) for c in values["iso3"]}, ind, lang,
+                              s.peers.median)
+        caption = lang.text(chart.title) if chart.title else lang.gettext("{indicator}: {country} among its peers, latest values").format(
+            indicator=lang.indicator(ind), country=name)
+        wide = False
+    elif chart.type == "small_multiples":
+        panels = []
+        for code in chart.indicators:
+            s = stats[code]
+            if s.has_data:
+                history = s.history[s.history["year"] > s.year - chart_years]
+                first = int(history["year"].min())
+                panels.append((catalog[code], history, peer_band(ds.headline(code), peers, first, s.year)))
+        made = charts.small_multiples(panels, name, lang)
+        caption = lang.text(chart.title) if chart.title else lang.gettext("{country} against the peer median").format(country=name)
+        wide = True
+    else:
+        return None
+    if made is None:
+        return None
+    return {"src": _svg_uri(made.svg), "alt": made.alt, "caption": caption, "wide": wide, "kind": made.kind}
+
+
+def _caption(lang: Lang, ind, first: int, last: int) -> str:
+    return lang.gettext("{indicator}, {first}–{last}").format(
+        indicator=lang.indicator_with_unit(ind), first=first, last=last)
+
+
+def _sources(ds: Dataset, source_ids: set[str], lang: Lang) -> list[dict]:
+    """The sources a document used, one entry per publication with every release that was read."""
+    groups: dict[tuple[str, str], dict] = {}
+    for f in ds.files:
+        if f.source_id not in source_ids or f.error:
+            continue
+        key = (f.publisher, f.title or f.source_id)
+        entry = groups.setdefault(key, {"publisher": f.publisher, "title": f.title or f.source_id, "releases": set(),
+                                        "licence": f.licence, "attribution": f.attribution, "url": f.url})
+        if f.vintage:
+            entry["releases"].add(f.vintage)
+    out = []
+    for key in sorted(groups):
+        entry = groups[key]
+        entry["releases"] = sorted(entry["releases"])
+        out.append(entry)
+    return out

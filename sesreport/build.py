@@ -1,0 +1,340 @@
+"""`generate.py build`: plan the documents, rebuild only what changed, in parallel, atomically.
+
+A document is rebuilt when any of its inputs changed: its configuration, the observations it uses
+(the country's and its peers', for the document's indicators), the templates, the code, the
+language or the date. One failing document never stops the others; its old files are removed so
+that nothing stale looks current, and the run ends with a summary and exit code 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .errors import Problem, UserError, display_path
+
+MANIFEST = ".sesreport-manifest.json"
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: str
+    iso3: str
+    lang: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}/{self.iso3}.{self.lang}"
+
+    def stem(self) -> str:
+        return f"{self.iso3}.{self.lang}"
+
+
+@dataclass
+class Result:
+    job: Job
+    status: str  # built, unchanged, failed
+    seconds: float = 0.0
+    outputs: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    error: str | None = None
+    pages: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# The state a worker needs; set in the parent before the pool forks, so nothing is pickled.
+_STATE: dict = {}
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside the target, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def code_fingerprint() -> str:
+    """The package's own code and the versions of the libraries that shape the output."""
+    from importlib.metadata import version
+
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")) + sorted((root / "locale").rglob("*.po")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    for package in ("weasyprint", "matplotlib", "babel", "jinja2", "font-source-sans-pro", "font-source-serif-pro"):
+        h.update(f"{package}={version(package)}".encode())
+    return h.hexdigest()
+
+
+def templates_fingerprint() -> str:
+    from .render import TEMPLATES
+
+    h = hashlib.sha256()
+    for path in sorted(TEMPLATES.rglob("*")):
+        if path.is_file():
+            h.update(path.relative_to(TEMPLATES).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+class DataFingerprints:
+    """A digest per (country, indicator) of the resolved observations, computed once per run."""
+
+    def __init__(self, ds):
+        import pandas as pd
+
+        res = ds.resolved
+        cols = ["iso3", "indicator", "year", "value", "sex", "breakdown", "source_id", "source_code", "vintage",
+                "file", "line", "estimate", "break"]
+        row_hash = pd.util.hash_pandas_object(res[cols], index=False).to_numpy()
+        frame = pd.DataFrame({"iso3": res["iso3"], "indicator": res["indicator"], "h": row_hash})
+        grouped = frame.groupby(["iso3", "indicator"], sort=False)["h"]
+        sums = grouped.sum()  # wraps modulo 2**64: order-independent
+        counts = grouped.size()
+        self.digests = {k: f"{int(sums[k])}:{int(counts[k])}" for k in sums.index}
+        meta = [ds.illustrative, ds.notice, ds.countries.vintage,
+                [(f.source_id, f.path, f.vintage, f.title, f.licence, f.attribution, f.url) for f in ds.files]]
+        self.meta = hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode()).hexdigest()
+
+    def of(self, countries: list[str], indicators: list[str]) -> str:
+        h = hashlib.sha256(self.meta.encode())
+        for c in sorted(countries):
+            for i in sorted(indicators):
+                h.update(f"{c}|{i}|{self.digests.get((c, i), '-')};".encode())
+        return h.hexdigest()
+
+
+def job_hash(job: Job, loaded, ds, fingerprints: DataFingerprints, as_of: date, code: str, templates: str) -> str:
+    from .compute import peers_of
+
+    cfg = loaded.config
+    peers = peers_of(cfg.country, cfg.peers.group, ds.countries.table, cfg.peers.countries)
+    names = {c: (ds.countries.name(c), ds.countries.region(c), ds.countries.income(c)) for c in peers + [cfg.country]}
+    parts = {
+        "job": job.key,
+        "config": cfg.model_dump(mode="json"),
+        "data": fingerprints.of(peers + [cfg.country], cfg.indicators()),
+        "countries": names,
+        "as_of": as_of.isoformat(),
+        "code": code,
+        "templates": templates,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def outputs_for(job: Job, out: Path) -> dict[str, Path]:
+    folder = out / job.kind
+    return {ext: folder / f"{job.stem()}.{ext}" for ext in ("pdf", "html", "figures.json")}
+
+
+def run_job(job: Job) -> Result:
+    """Build one document; any exception becomes a failed Result, never a crash of the run."""
+    ds, project, as_of, out = _STATE["ds"], _STATE["project"], _STATE["as_of"], _STATE["out"]
+    start = time.perf_counter()
+    try:
+        from .brief import build_brief
+        from .i18n import Lang
+        from .render import render_html, write_pdf
+
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        lang = Lang(job.lang)
+        loaded = project.countries[job.iso3]
+        doc = build_brief(ds, loaded, lang, as_of, project.catalog)
+        timings["compute+charts"] = time.perf_counter() - t
+        t = time.perf_counter()
+        html_print = render_html("brief.html.j2", doc.context, lang, "print")
+        html_screen = render_html("brief.html.j2", doc.context, lang, "screen")
+        timings["html"] = time.perf_counter() - t
+        t = time.perf_counter()
+        pdf = write_pdf(html_print, attachments=doc.attachments(job.stem()))
+        timings["pdf"] = time.perf_counter() - t
+        paths = outputs_for(job, out)
+        figures = json.dumps(doc.figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
+        contents = {"pdf": pdf, "html": html_screen.encode("utf-8"), "figures.json": figures}
+        hashes = {}
+        for ext, path in paths.items():
+            atomic_write(path, contents[ext])
+            hashes[str(path.relative_to(out))] = sha256_bytes(contents[ext])
+        failed_note = paths["pdf"].with_name(f"{job.stem()}.FAILED.txt")
+        if failed_note.exists():
+            failed_note.unlink()
+        pages = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+        return Result(job, "built", time.perf_counter() - start, hashes, pages=pages, timings=timings)
+    except UserError as exc:
+        return _failed(job, out, "\n".join(str(p) for p in exc.problems), start)
+    except Exception as exc:  # one document's failure must not stop the others
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return _failed(job, out, f"{detail}\n\n{traceback.format_exc()}", start)
+
+
+def _failed(job: Job, out: Path, message: str, start: float) -> Result:
+    """Remove the document's previous files (so nothing stale looks current) and leave a note."""
+    paths = outputs_for(job, out)
+    for path in paths.values():
+        if path.exists():
+            path.unlink()
+    note = paths["pdf"].with_name(f"{job.stem()}.FAILED.txt")
+    atomic_write(note, f"{job.key} failed; its previous files were removed.\n\n{message}\n".encode())
+    return Result(job, "failed", time.perf_counter() - start, error=message.splitlines()[0] if message else "failed")
+
+
+def plan(project, countries: list[str] | None, langs: list[str] | None, kinds: list[str] | None) -> list[Job]:
+    jobs = []
+    for iso3, loaded in sorted(project.countries.items()):
+        if countries and iso3 not in countries:
+            continue
+        cfg = loaded.config
+        for kind in cfg.documents:
+            if kinds and kind not in kinds:
+                continue
+            for lang in cfg.languages:
+                if langs and lang not in langs:
+                    continue
+                jobs.append(Job(kind, iso3, lang))
+    return jobs
+
+
+def load_manifest(out: Path) -> dict:
+    path = out / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def up_to_date(entry: dict | None, digest: str, out: Path) -> bool:
+    if not entry or entry.get("hash") != digest:
+        return False
+    for rel, sha in entry.get("outputs", {}).items():
+        path = out / rel
+        if not path.is_file() or sha256_bytes(path.read_bytes()) != sha:
+            return False
+    return True
+
+
+def run_build(args, data_dir: Path) -> int:
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False)
+    from .config import load_project
+    from .data.load import as_of as parse_as_of
+    from .data.load import load_dataset
+
+    try:
+        as_of = parse_as_of(args.as_of)
+    except ValueError:
+        raise UserError(Problem(None, None, f"--as-of '{args.as_of}' is not a date", "write it as YYYY-MM-DD")) from None
+    countries = [c.upper() for c in args.countries] or None
+    ds = load_dataset(data_dir, args.config, use_cache=not args.no_cache)
+    for p in ds.problems:
+        if p.severity == "warning" and "optional" not in (p.hint or ""):
+            console.print(f"[yellow]warning[/]: {p}", soft_wrap=True)
+    if ds.illustrative:
+        console.print(f"[yellow]Using illustrative data from {display_path(data_dir)}: every page is stamped "
+                      f"'{ds.notice}'. Pass --data DIR for real data.[/]")
+    project = load_project(args.config, known_countries=set(ds.countries.table.index), only=countries)
+    jobs = plan(project, countries, args.lang, args.document)
+    if not jobs:
+        raise UserError(Problem(None, None, "nothing to build for the selection given",
+                                "check the ISO3 codes, --lang and --document against the country configs"))
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = load_manifest(out)
+    fingerprints = DataFingerprints(ds)
+    code, templates = code_fingerprint(), templates_fingerprint()
+    digests = {job.key: job_hash(job, project.countries[job.iso3], ds, fingerprints, as_of, code, templates)
+               for job in jobs}
+    todo = [j for j in jobs if args.force or not up_to_date(manifest.get(j.key), digests[j.key], out)]
+    results = [Result(j, "unchanged") for j in jobs if j not in todo]
+
+    _STATE.update(ds=ds, project=project, as_of=as_of, out=out)
+    start = time.perf_counter()
+    if todo:
+        results += _execute(todo, args.jobs, console)
+    elapsed = time.perf_counter() - start
+
+    for r in results:
+        if r.status == "built":
+            manifest[r.job.key] = {"hash": digests[r.job.key], "outputs": r.outputs}
+        elif r.status == "failed":
+            manifest.pop(r.job.key, None)
+    atomic_write(out / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
+    _summary(console, results, out, elapsed)
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def _execute(todo: list[Job], jobs: int | None, console) -> list[Result]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    results: list[Result] = []
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console, transient=False, disable=not console.is_terminal)
+    with progress:
+        task = progress.add_task("Building", total=len(todo))
+        if workers == 1:
+            for job in todo:
+                results.append(run_job(job))
+                progress.advance(task)
+        else:
+            _warm_up()
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = [pool.submit(run_job, job) for job in todo]
+                for future in as_completed(futures):
+                    results.append(future.result())
+                    progress.advance(task)
+    return results
+
+
+def _warm_up() -> None:
+    """Import and parse what every worker needs once, before forking."""
+    from . import charts  # noqa: F401
+    from .fonts import register_matplotlib
+    from .render import _print_setup
+
+    register_matplotlib()
+    _print_setup()
+
+
+def _summary(console, results: list[Result], out: Path, elapsed: float) -> None:
+    from rich.table import Table
+
+    results = sorted(results, key=lambda r: r.job.key)
+    built = [r for r in results if r.status == "built"]
+    failed = [r for r in results if r.status == "failed"]
+    unchanged = [r for r in results if r.status == "unchanged"]
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for col in ("document", "status", "pages", "seconds"):
+        table.add_column(col, justify="right" if col in ("pages", "seconds") else "left")
+    for r in results:
+        style = {"built": "green", "failed": "bold red", "unchanged": "dim"}[r.status]
+        table.add_row(r.job.key, f"[{style}]{r.status}[/]", str(r.pages or ""), f"{r.seconds:.2f}" if r.seconds else "")
+    console.print(table)
+    for r in failed:
+        console.print(f"[bold red]{r.job.key} failed[/]: {r.error}", soft_wrap=True)
+    console.print(f"{len(built)} built, {len(unchanged)} unchanged, {len(failed)} failed in {elapsed:.1f} s; "
+                  f"output in {display_path(out)}")
+    sys.stderr.flush()

@@ -1,0 +1,196 @@
+"""What a document says about an indicator: pure functions over the resolved observations.
+
+Nothing here reads files or formats text. Every figure carries the observations it came from
+(source, vintage, file and line), so a printed number can be traced back to the published cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .catalog import Indicator
+
+Trend = Literal["rising", "falling", "stable"]
+Position = Literal["better", "worse", "similar", "higher", "lower"]
+
+
+@dataclass(frozen=True)
+class Obs:
+    """One published value and where it came from."""
+
+    iso3: str
+    year: int
+    value: float
+    source_id: str
+    source_code: str
+    vintage: str
+    file: str
+    line: int
+    estimate: bool = False
+    brk: bool = False
+
+    def ref(self) -> dict:
+        return {"iso3": self.iso3, "year": self.year, "value": self.value, "source": self.source_id,
+                "code": self.source_code, "vintage": self.vintage, "file": self.file, "line": self.line}
+
+
+@dataclass
+class PeerStats:
+    median: float
+    low: float
+    high: float
+    n: int
+    values: pd.DataFrame  # iso3, year, value of each peer's value used
+
+
+@dataclass
+class Stat:
+    """Everything a brief may say about one indicator for one country."""
+
+    indicator: str
+    latest: Obs | None
+    base5: Obs | None = None
+    base10: Obs | None = None
+    change5: float | None = None
+    change10: float | None = None
+    trend: Trend | None = None
+    stale: bool = False
+    peers: PeerStats | None = None
+    rank: int | None = None
+    rank_of: int | None = None
+    percentile: float | None = None
+    gap: float | None = None
+    position: Position | None = None
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def has_data(self) -> bool:
+        return self.latest is not None
+
+    @property
+    def value(self) -> float | None:
+        return self.latest.value if self.latest else None
+
+    @property
+    def year(self) -> int | None:
+        return self.latest.year if self.latest else None
+
+
+def _obs(frame: pd.DataFrame, i: int) -> Obs:
+    row = frame.iloc[i]
+    return Obs(str(row["iso3"]), int(row["year"]), float(row["value"]), str(row["source_id"]),
+               str(row["source_code"]), str(row["vintage"]), str(row["file"]), int(row["line"]),
+               bool(row["estimate"]), bool(row["break"]))
+
+
+def tolerance(ind: Indicator, base: float) -> float:
+    """Below this, a change or a gap is 'stable' or 'similar': 3 % of the level, at least one shown digit."""
+    return max(0.03 * abs(base), 10.0 ** -ind.decimals)
+
+
+def base_for(history: pd.DataFrame, year: int, slack: int = 1) -> int | None:
+    """Index of the observation for `year`, else the nearest within `slack` years (earlier first)."""
+    years = history["year"].to_numpy()
+    for candidate in [year] + [y for d in range(1, slack + 1) for y in (year - d, year + d)]:
+        hits = np.flatnonzero(years == candidate)
+        if len(hits):
+            return int(hits[0])
+    return None
+
+
+def peers_of(iso3: str, group: str, countries: pd.DataFrame, listed: tuple[str, ...] = ()) -> list[str]:
+    """The peer countries (the country itself excluded): same region, same income group, or a list."""
+    if group == "list":
+        return [c for c in listed if c != iso3]
+    column = "region" if group == "region" else "income"
+    if iso3 not in countries.index:
+        return []
+    mine = countries.at[iso3, column]
+    if not mine:
+        return []
+    return sorted(c for c in countries.index[countries[column] == mine] if c != iso3)
+
+
+def latest_values(headline: pd.DataFrame, codes: list[str], up_to: int, since: int) -> pd.DataFrame:
+    """Each country's latest value with since <= year <= up_to (the headline is sorted by iso3, year)."""
+    years = headline["year"].to_numpy()
+    mask = headline["iso3"].isin(codes).to_numpy() & (years <= up_to) & (years >= since)
+    rows = headline[mask]
+    if not len(rows):
+        return rows
+    last = rows["iso3"].ne(rows["iso3"].shift(-1)).to_numpy()  # the last row of each country
+    return rows[last].reset_index(drop=True)
+
+
+def rank_among(values: pd.Series, iso3: str, direction: str) -> tuple[int, int, float]:
+    """Rank (1 = best, ties share the better rank), group size and percentile of `iso3`.
+
+    For a neutral indicator the rank is by size, largest first.
+    """
+    ascending = direction == "lower_better"
+    ranks = values.rank(method="min", ascending=ascending)
+    n = len(values)
+    rank = int(ranks[iso3])
+    worse_or_equal = int((ranks >= rank).sum()) - 1
+    percentile = 100.0 * worse_or_equal / (n - 1) if n > 1 else 100.0
+    return rank, n, percentile
+
+
+def indicator_stat(headline: pd.DataFrame, iso3: str, peers: list[str], ind: Indicator, code: str,
+                   as_of_year: int, stale_after: int, peer_window: int) -> Stat:
+    """Latest value, changes, trend, peer comparison and rank of one indicator for one country."""
+    mine = headline[(headline["iso3"] == iso3) & (headline["year"] <= as_of_year)].sort_values("year")
+    mine = mine.reset_index(drop=True)
+    stat = Stat(code, None, history=mine[["year", "value"]])
+    ref_year = as_of_year
+    if len(mine):
+        stat.latest = _obs(mine, len(mine) - 1)
+        ref_year = stat.latest.year
+        stat.stale = ref_year < as_of_year - stale_after
+        for years, attr_base, attr_change in ((5, "base5", "change5"), (10, "base10", "change10")):
+            i = base_for(mine, ref_year - years)
+            if i is not None and int(mine.at[i, "year"]) < ref_year:
+                base = _obs(mine, i)
+                setattr(stat, attr_base, base)
+                setattr(stat, attr_change, stat.latest.value - base.value)
+        if stat.base5 is not None:
+            tol = tolerance(ind, stat.base5.value)
+            stat.trend = "stable" if abs(stat.change5) < tol else ("rising" if stat.change5 > 0 else "falling")
+
+    peer_vals = latest_values(headline, peers, ref_year, ref_year - peer_window)
+    if len(peer_vals):
+        v = peer_vals["value"].to_numpy()
+        stat.peers = PeerStats(float(np.median(v)), float(v.min()), float(v.max()), len(v),
+                               peer_vals[["iso3", "year", "value"]])
+    if stat.latest is not None and stat.peers is not None:
+        group = pd.concat([pd.Series(peer_vals["value"].to_numpy(), index=peer_vals["iso3"].to_numpy()),
+                           pd.Series([stat.latest.value], index=[iso3])])
+        stat.rank, stat.rank_of, stat.percentile = rank_among(group, iso3, ind.direction)
+        stat.gap = stat.latest.value - stat.peers.median
+        if abs(stat.gap) < tolerance(ind, stat.peers.median):
+            stat.position = "similar"
+        elif ind.direction == "neutral":
+            stat.position = "higher" if stat.gap > 0 else "lower"
+        else:
+            better = (stat.gap > 0) == (ind.direction == "higher_better")
+            stat.position = "better" if better else "worse"
+    return stat
+
+
+def peer_band(headline: pd.DataFrame, peers: list[str], first: int, last: int, min_peers: int = 3) -> pd.DataFrame:
+    """Per year: the peers' median and 10th–90th percentile range, where at least `min_peers` report."""
+    rows = headline[headline["iso3"].isin(peers) & headline["year"].between(first, last)]
+    if not len(rows):
+        return pd.DataFrame(columns=["year", "median", "low", "high", "n"])
+    g = rows.groupby("year")["value"]
+    band = pd.DataFrame({
+        "median": g.median(),
+        "low": g.quantile(0.1),
+        "high": g.quantile(0.9),
+        "n": g.size(),
+    }).reset_index()
+    return band[band["n"] >= min_peers].reset_index(drop=True)

@@ -1,0 +1,296 @@
+"""Country configurations: `config/defaults.yaml` plus one `config/countries/<ISO3>.yaml` per country.
+
+A country file holds only what differs from the shared defaults: mappings are merged key by key
+(sections by their id), lists are replaced, and `null` removes an inherited entry. Every mistake
+in every file is reported at once, with file, line and a suggestion for a misspelt name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from .catalog import Catalog, load_catalog
+from .errors import Problem, UserError, did_you_mean, display_path
+from .schema import Strict, problems_from, register
+from .yamlio import Located, load_yaml
+
+LANGUAGES = ("en", "fr", "es", "ru", "uk")
+DOCUMENTS = ("brief",)
+Text = dict[str, str]
+
+
+class Peers(Strict):
+    """Who a country is compared with."""
+
+    group: Literal["region", "income", "list"] = "region"
+    countries: tuple[str, ...] = ()
+    label: Text = {}
+
+    @model_validator(mode="after")
+    def _list_needs_countries(self):
+        if self.group == "list" and len(self.countries) < 3:
+            raise ValueError("a peer list needs at least three countries")
+        if self.group != "list" and self.countries:
+            raise ValueError(f"'countries' is only used with group: list (group is '{self.group}')")
+        return self
+
+
+class Chart(Strict):
+    type: Literal["trend", "ranking", "small_multiples", "profile"]
+    indicator: str | None = None
+    indicators: tuple[str, ...] = ()
+    title: Text = {}
+
+    @model_validator(mode="after")
+    def _needs_indicator(self):
+        if self.type in ("trend", "ranking") and not self.indicator:
+            raise ValueError(f"a {self.type} chart needs 'indicator'")
+        if self.type == "small_multiples" and len(self.indicators) < 2:
+            raise ValueError("small multiples need at least two 'indicators'")
+        return self
+
+
+class Block(Strict):
+    """A narrative paragraph in Markdown, shown only when its condition holds for the data."""
+
+    text: Text | str
+    when: str | None = None
+
+
+class Section(Strict):
+    title: Text = {}
+    indicators: tuple[str, ...] = Field(min_length=1)
+    charts: tuple[Chart, ...] = ()
+    narrative: tuple[Block, ...] = ()
+    sentences: bool = True  # generated sentences for the section's indicators
+
+    @field_validator("narrative", mode="before")
+    @classmethod
+    def _blocks(cls, value):
+        if value is None:
+            return ()
+        if isinstance(value, (str, dict)) and not (isinstance(value, dict) and "text" in value):
+            return ({"text": value},)
+        return value
+
+
+class CountryConfig(Strict):
+    country: str = Field(pattern=r"^[A-Z]{3}$")
+    languages: tuple[Literal["en", "fr", "es", "ru", "uk"], ...] = ("en",)
+    documents: tuple[Literal["brief"], ...] = ("brief",)
+    title: Text = {}
+    organisation: Text = {}
+    peers: Peers = Peers()
+    stale_after: int = Field(5, ge=1, le=30)
+    peer_window: int = Field(5, ge=0, le=30)
+    chart_years: int = Field(25, ge=5, le=80)
+    key_figures: tuple[str, ...] = Field(min_length=1, max_length=8)
+    summary: tuple[Block, ...] = ()
+    sections: dict[str, Section]
+
+    @field_validator("sections")
+    @classmethod
+    def _section_ids(cls, value):
+        for key in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+                raise ValueError(f"section id '{key}' must be lower-case letters, digits and '_'")
+        if not value:
+            raise ValueError("at least one section is needed")
+        return value
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _summary(cls, value):
+        return Section._blocks(value)
+
+    def indicators(self) -> list[str]:
+        """Every indicator the document uses, in order of first use."""
+        seen: dict[str, None] = dict.fromkeys(self.key_figures)
+        for section in self.sections.values():
+            seen.update(dict.fromkeys(section.indicators))
+            for chart in section.charts:
+                if chart.indicator:
+                    seen[chart.indicator] = None
+                seen.update(dict.fromkeys(chart.indicators))
+        return list(seen)
+
+
+register(Peers, Chart, Block, Section, CountryConfig)
+
+
+def merge(base: Any, override: Any) -> Any:
+    """Deep-merge mappings; an override replaces lists and scalars; None deletes a key."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for key, value in override.items():
+            if value is None:
+                out.pop(key, None)
+            elif key in out:
+                out[key] = merge(out[key], value)
+            else:
+                out[key] = value
+        return out
+    return override
+
+
+def locate(country: Located, defaults: Located, path: tuple) -> tuple[str, int | None]:
+    """File and line of a merged value: the country file if it sets it, else the defaults."""
+    for source in (country, defaults):
+        probe = tuple(path)
+        while probe:
+            if probe in source.lines:
+                return source.file, source.lines[probe]
+            probe = probe[:-1]
+    return country.file, 1
+
+
+@dataclass
+class LoadedConfig:
+    config: CountryConfig
+    file: str  # the country file
+    located: Located  # where each of the country file's own values is
+    defaults: Located
+
+    def line_of(self, path: tuple) -> tuple[str, int | None]:
+        return locate(self.located, self.defaults, path)
+
+
+def _validate_country(merged: dict, country: Located, defaults: Located) -> tuple[CountryConfig | None, list[Problem]]:
+    try:
+        return CountryConfig.model_validate(merged), []
+    except ValidationError as exc:
+        where = Located(merged, country.file, {})
+        return None, problems_from(exc, where, locate=lambda path: locate(country, defaults, path))
+
+
+def country_files(config_dir: Path) -> list[Path]:
+    folder = config_dir / "countries"
+    if not folder.is_dir():
+        raise UserError(Problem(display_path(folder), None, "no countries/ folder in the configuration",
+                                "create config/countries/<ISO3>.yaml for each country"))
+    return sorted(p for p in folder.glob("*.yaml") if not p.name.startswith(("_", ".")))
+
+
+def load_defaults(config_dir: Path) -> Located:
+    path = config_dir / "defaults.yaml"
+    if not path.is_file():
+        return Located({}, display_path(path), {})
+    located = load_yaml(path)
+    if not isinstance(located.data, dict):
+        raise UserError(Problem(located.file, 1, "the defaults file must be a mapping of keys to values"))
+    return located
+
+
+def load_country(path: Path, defaults: Located) -> tuple[LoadedConfig | None, list[Problem]]:
+    try:
+        located = load_yaml(path)
+    except UserError as exc:
+        return None, exc.problems
+    if not isinstance(located.data, dict):
+        return None, [Problem(located.file, 1, "a country file must be a mapping of keys to values")]
+    merged = merge(defaults.data, located.data)
+    model, problems = _validate_country(merged, located, defaults)
+    if problems:
+        return None, problems
+    assert model is not None
+    if path.stem != model.country:
+        line = located.lines.get(("country",))
+        problems.append(Problem(located.file, line, f"the file is named {path.name} but says country: {model.country}",
+                                f"rename the file to {model.country}.yaml or fix the code"))
+        return None, problems
+    return LoadedConfig(model, located.file, located, defaults), []
+
+
+def check_references(loaded: LoadedConfig, catalog: Catalog, known_countries: set[str] | None) -> list[Problem]:
+    """Indicator codes must be in the catalog; ISO3 codes must be known countries."""
+    cfg = loaded.config
+    problems: list[Problem] = []
+
+    def indicator(code: str, path: tuple) -> None:
+        if code not in catalog:
+            file, line = loaded.line_of(path)
+            problems.append(Problem(file, line, f"unknown indicator '{code}'",
+                                    did_you_mean(code, catalog.indicators) or f"see {catalog.file} for the codes"))
+
+    for i, code in enumerate(cfg.key_figures):
+        indicator(code, ("key_figures", i))
+    for sid, section in cfg.sections.items():
+        for i, code in enumerate(section.indicators):
+            indicator(code, ("sections", sid, "indicators", i))
+        for j, chart in enumerate(section.charts):
+            if chart.indicator:
+                indicator(chart.indicator, ("sections", sid, "charts", j, "indicator"))
+            for i, code in enumerate(chart.indicators):
+                indicator(code, ("sections", sid, "charts", j, "indicators", i))
+    if known_countries is not None:
+        def country(code: str, path: tuple) -> None:
+            if code not in known_countries:
+                file, line = loaded.line_of(path)
+                problems.append(Problem(file, line, f"unknown country '{code}'",
+                                        did_you_mean(code, known_countries) or "use the World Bank's ISO3 code"))
+
+        country(cfg.country, ("country",))
+        for i, code in enumerate(cfg.peers.countries):
+            country(code, ("peers", "countries", i))
+    return problems
+
+
+@dataclass
+class Project:
+    """Everything configured: the catalog and the validated country configs."""
+
+    catalog: Catalog
+    countries: dict[str, LoadedConfig]
+    config_dir: Path
+
+
+def load_project(config_dir: Path | str, known_countries: set[str] | None = None,
+                 only: list[str] | None = None) -> Project:
+    """Load and validate every country config; raise one UserError listing every problem."""
+    config_dir = Path(config_dir)
+    if not config_dir.is_dir():
+        raise UserError(Problem(display_path(config_dir), None, "configuration folder not found",
+                                "pass --config DIR, the folder holding indicators.yaml and countries/"))
+    catalog = load_catalog(config_dir / "indicators.yaml")
+    problems: list[Problem] = []
+    try:
+        defaults = load_defaults(config_dir)
+    except UserError as exc:
+        raise UserError(exc.problems) from None
+    loaded: dict[str, LoadedConfig] = {}
+    files = country_files(config_dir)
+    for path in files:
+        if only and path.stem not in only:
+            continue
+        cfg, found = load_country(path, defaults)
+        problems.extend(found)
+        if cfg:
+            problems.extend(check_references(cfg, catalog, known_countries))
+            loaded[cfg.config.country] = cfg
+    if only:
+        available = [p.stem for p in files]
+        for code in only:
+            if code not in available:
+                problems.append(Problem(display_path(config_dir / "countries"), None, f"no configuration for '{code}'",
+                                        did_you_mean(code, available) or f"create config/countries/{code}.yaml"))
+    # a problem in the shared defaults shows once, not once per country
+    unique = list(dict.fromkeys(problems))
+    if unique:
+        raise UserError(unique)
+    return Project(catalog, loaded, config_dir)
+
+
+def validate_all(config_dir: Path | str, data_dir: Path | str) -> str:
+    """`generate.py validate`: configs, catalog and sources.yaml; returns a one-line summary."""
+    from .data.countries import load_names  # noqa: F401  (validates the names file too)
+    from .data.load import load_dataset
+
+    ds = load_dataset(data_dir, config_dir)
+    project = load_project(config_dir, known_countries=set(ds.countries.table.index))
+    return (f"OK: {len(project.countries)} country configs ({', '.join(project.countries)}), "
+            f"{len(project.catalog.indicators)} catalog indicators, {len(ds.files)} data files.")

@@ -1,0 +1,162 @@
+"""Languages: translated text through gettext catalogs, numbers and dates by locale through Babel.
+
+Catalogs live in `sesreport/locale/<lang>/LC_MESSAGES/messages.po`, the files a translator edits;
+they are compiled in memory when first used, so there is no build step and no binary in the
+repository. English is the source language and needs no catalog.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from .catalog import Indicator
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "ru": "Русский", "uk": "Українська"}
+
+
+@functools.lru_cache(maxsize=None)
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalog for a language (English: the identity)."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if lang == "en" or not po.is_file():
+        return NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def round_half_away(value: float, decimals: int) -> float:
+    """Round as statisticians print: half away from zero, on the decimal digits shown."""
+    quantum = 10.0 ** decimals
+    return math.copysign(math.floor(abs(value) * quantum + 0.5 + 1e-9) / quantum, value)
+
+
+@dataclass(frozen=True)
+class Lang:
+    """Formatting and translation for one document language."""
+
+    code: str
+
+    @functools.cached_property
+    def locale(self) -> Locale:
+        return Locale.parse(self.code)
+
+    @functools.cached_property
+    def _t(self) -> NullTranslations:
+        return translations(self.code)
+
+    def gettext(self, message: str) -> str:
+        return self._t.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._t.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self._t.pgettext(context, message)
+
+    # ------------------------------------------------------------------ numbers
+
+    def number(self, value: float | None, decimals: int = 0, sign: bool = False) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        value = round_half_away(value, decimals)
+        if value == 0:
+            value = 0.0  # never print "-0.0"
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        text = format_decimal(value, format=pattern, locale=self.locale)
+        if sign and value > 0:
+            text = self.locale.number_symbols["latn"]["plusSign"] + text
+        return text
+
+    @functools.cached_property
+    def _percent_suffix(self) -> str:
+        pattern = self.locale.percent_formats[None].pattern
+        return "\u00a0%" if "\u00a0%" in pattern or " %" in pattern else "%"
+
+    def value(self, value: float | None, ind: Indicator, unit: bool = True) -> str:
+        """A value with its unit, as a reader expects it: 5.1%, 72.3 years, $3,870."""
+        text = self.number(value, ind.decimals)
+        if value is None or not unit:
+            return text
+        return self.with_unit(text, ind.unit)
+
+    def with_unit(self, text: str, unit: str) -> str:
+        if unit in ("percent", "percent_growth"):
+            return text + self._percent_suffix
+        if unit == "years":
+            return text + "\u00a0" + self.gettext("years")
+        if unit == "usd":
+            return self.gettext("US${amount}").format(amount=text)
+        if unit == "ppp_dollars":
+            return self.gettext("PPP${amount}").format(amount=text)
+        return text
+
+    def change(self, value: float | None, ind: Indicator, unit: bool = True) -> str:
+        """A change with its sign: +0.7 pp for percentages (percentage points), +1.2 years, …
+
+        Without `unit` (in a table whose row names the unit) only percentages keep theirs,
+        because a change in a percentage is in points, not per cent.
+        """
+        if value is None:
+            return "–"
+        text = self.number(value, ind.decimals, sign=True)
+        if ind.unit == "percent":
+            return text + "\u00a0" + self.gettext("pp")
+        return self.with_unit(text, ind.unit) if unit else text
+
+    def unit_label(self, ind: Indicator) -> str:
+        """The unit as a column head or axis label."""
+        return {
+            "percent": "%", "percent_growth": "%", "years": self.gettext("years"),
+            "usd": self.gettext("US$"), "ppp_dollars": self.gettext("PPP$"),
+            "index": "", "score": self.gettext("score 0–1"), "ratio": self.gettext("ratio"),
+        }[ind.unit]
+
+    def indicator_with_unit(self, ind: Indicator, short: bool = False) -> str:
+        unit = self.unit_label(ind)
+        return f"{self.indicator(ind, short)} ({unit})" if unit else self.indicator(ind, short)
+
+    def ordinal(self, n: int) -> str:
+        if self.code == "en":
+            suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+            return f"{n}{suffix}"
+        return self.gettext("{n}th").format(n=n)
+
+    def date(self, d: date) -> str:
+        return format_date(d, format="long", locale=self.locale)
+
+    def month(self, d: date) -> str:
+        return format_date(d, format="LLLL y", locale=self.locale)
+
+    # ------------------------------------------------------------------ names
+
+    def indicator(self, ind: Indicator, short: bool = False) -> str:
+        texts = ind.short if short and ind.short else ind.label
+        if self.code in texts:
+            return texts[self.code]
+        return self.gettext(texts["en"])
+
+    def text(self, texts: dict[str, str], default: str = "") -> str:
+        """A config text in this language, else its English translated through the catalog."""
+        if not texts:
+            return self.gettext(default) if default else ""
+        if self.code in texts:
+            return texts[self.code]
+        return self.gettext(texts.get("en", default))

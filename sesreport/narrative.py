@@ -1,0 +1,183 @@
+"""Words from numbers: generated sentences, and the analyst's narrative blocks bound to the data.
+
+Narrative blocks are Markdown with data references (`{{ ind.unemployment.latest }}`) and optional
+conditions (`when: ind.unemployment.trend == "falling"`). They run in Jinja's sandbox with no access
+to files, modules or the network; Markdown's raw HTML, links and images are switched off, so a
+block can neither inject markup nor make the PDF renderer fetch anything. A reference to an
+unknown indicator or attribute is an error that names the config file and line.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from .catalog import Catalog
+from .compute import Stat
+from .errors import Problem, UserError
+from .i18n import Lang
+
+
+@dataclass(frozen=True)
+class Where:
+    """The config file and line a block came from, for error messages."""
+
+    file: str
+    line: int | None
+
+
+class IndicatorView:
+    """What a narrative may read about one indicator: formatted text, plus raw numbers for conditions."""
+
+    _fields = ("label", "latest", "value", "year", "change_5y", "change_10y", "change_5y_value", "change_10y_value",
+               "trend", "peer_median", "peer_median_value", "rank", "rank_of", "gap", "gap_value", "position",
+               "stale", "has_data", "unit")
+
+    def __init__(self, code: str, stat: Stat, catalog: Catalog, lang: Lang):
+        ind = catalog[code]
+        self.label = lang.indicator(ind)
+        self.has_data = stat.has_data
+        self.value = stat.value
+        self.latest = lang.value(stat.value, ind) if stat.has_data else lang.gettext("no data")
+        self.year = stat.year
+        self.change_5y_value = stat.change5
+        self.change_10y_value = stat.change10
+        self.change_5y = lang.change(stat.change5, ind) if stat.change5 is not None else lang.gettext("no data")
+        self.change_10y = lang.change(stat.change10, ind) if stat.change10 is not None else lang.gettext("no data")
+        self.trend = stat.trend or "unknown"
+        self.peer_median_value = stat.peers.median if stat.peers else None
+        self.peer_median = lang.value(stat.peers.median, ind) if stat.peers else lang.gettext("no data")
+        self.rank = stat.rank
+        self.rank_of = stat.rank_of
+        self.gap_value = stat.gap
+        self.gap = lang.change(stat.gap, ind) if stat.gap is not None else lang.gettext("no data")
+        self.position = stat.position or "unknown"
+        self.stale = stat.stale
+        self.unit = lang.unit_label(ind)
+
+    def __str__(self) -> str:
+        return self.latest
+
+
+class Indicators:
+    """`ind.<code>`: views on the document's indicators; an unknown code is an error, not an empty string."""
+
+    def __init__(self, views: dict[str, IndicatorView], catalog: Catalog):
+        self._views = views
+        self._catalog = catalog
+
+    def __getattr__(self, code: str) -> IndicatorView:
+        if code.startswith("_"):
+            raise AttributeError(code)
+        if code in self._views:
+            return self._views[code]
+        raise UndefinedError(f"unknown indicator '{code}'" + (
+            " (it is in the catalog but not among this document's indicators; add it to a section)"
+            if code in self._catalog else ""))
+
+    __getitem__ = __getattr__
+
+
+class _Environment(ImmutableSandboxedEnvironment):
+    """No attribute that starts with an underscore, on anything."""
+
+    def is_safe_attribute(self, obj, attr, value):
+        if attr.startswith("_"):
+            return False
+        if isinstance(obj, IndicatorView) and attr not in IndicatorView._fields:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> _Environment:
+    # The output is Markdown, escaped by the Markdown renderer below, so Jinja does not escape.
+    env = _Environment(undefined=StrictUndefined, autoescape=False)
+    env.globals.clear()
+    return env
+
+
+@functools.lru_cache(maxsize=1)
+def markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True})
+    md.disable(["image", "link", "autolink", "html_inline", "html_block", "reference"])
+    return md
+
+
+def render_block(text: str, context: dict, where: Where) -> Markup:
+    """A narrative block: Jinja in the sandbox, then Markdown without HTML, links or images."""
+    try:
+        source = environment().from_string(text).render(**context)
+    except SecurityError as exc:
+        raise UserError(Problem(where.file, where.line, f"not allowed in a narrative: {exc}",
+                                "a narrative may only read ind.<code>.<field> and country")) from None
+    except UndefinedError as exc:
+        raise UserError(Problem(where.file, where.line, f"in a narrative: {exc.message}",
+                                "fields: " + ", ".join(IndicatorView._fields))) from None
+    except TemplateError as exc:
+        line = where.line + (getattr(exc, "lineno", 1) or 1) - 1 if where.line else None
+        raise UserError(Problem(where.file, line, f"in a narrative: {exc}",
+                                "only {{ … }} references and {% if %} blocks are allowed")) from None
+    return Markup(markdown().render(source))
+
+
+def condition_holds(expression: str, context: dict, where: Where) -> bool:
+    try:
+        return bool(environment().compile_expression(expression, undefined_to_none=False)(**context))
+    except SecurityError as exc:
+        raise UserError(Problem(where.file, where.line, f"not allowed in a condition: {exc}")) from None
+    except UndefinedError as exc:
+        raise UserError(Problem(where.file, where.line, f"in a condition: {exc.message}",
+                                "fields: " + ", ".join(IndicatorView._fields))) from None
+    except TemplateError as exc:
+        raise UserError(Problem(where.file, where.line, f"invalid condition '{expression}': {exc}",
+                                'write it like: ind.unemployment.trend == "falling"')) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated sentences
+
+
+def sentence(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, peer_label: str) -> str:
+    """One sentence on one indicator: level, change over about ten (or five) years, place among peers."""
+    ind = catalog[code]
+    label = lang.indicator(ind)
+    _ = lang.gettext
+    if not stat.has_data:
+        return _("No data on {indicator} are available for {country}.").format(indicator=label.lower()
+                                                                                if lang.code == "en" else label,
+                                                                                country=country)
+    value = lang.value(stat.value, ind)
+    base = stat.base10 or stat.base5
+    if base is not None:
+        change = stat.latest.value - base.value
+        tol = max(0.03 * abs(base.value), 10.0 ** -ind.decimals)
+        if abs(change) < tol:
+            template = _("{indicator} was stable at {value} in {year} ({start} in {start_year})")
+        elif change < 0:
+            template = _("{indicator} fell from {start} in {start_year} to {value} in {year}")
+        else:
+            template = _("{indicator} rose from {start} in {start_year} to {value} in {year}")
+        text = template.format(indicator=label, value=value, year=stat.year, start=lang.value(base.value, ind),
+                               start_year=base.year)
+    else:
+        text = _("{indicator} was {value} in {year}").format(indicator=label, value=value, year=stat.year)
+    if stat.peers is not None and stat.position is not None:
+        median = lang.value(stat.peers.median, ind)
+        if stat.position == "similar":
+            text += _(", close to the peer median of {median}").format(median=median)
+        elif stat.gap < 0:
+            text += _(", below the peer median of {median}").format(median=median)
+        else:
+            text += _(", above the peer median of {median}").format(median=median)
+        if stat.rank is not None and ind.direction != "neutral":
+            text += _(" (rank {rank} of {n})").format(rank=stat.rank, n=stat.rank_of)
+    text += "."
+    if stat.stale:
+        text += " " + _("No more recent value is available.")
+    return text

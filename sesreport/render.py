@@ -1,0 +1,123 @@
+"""HTML from templates, and PDF from HTML with WeasyPrint.
+
+Templates run in Jinja's sandbox with autoescaping. WeasyPrint may only read the project's own
+templates and fonts and the charts embedded in the page: every other URL (files elsewhere, the
+network) is refused by :class:`SafeFetcher`. Stylesheets and fonts are parsed once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from .fonts import font_dirs, font_face_css
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@functools.lru_cache(maxsize=4)
+def environment(templates: Path = TEMPLATES) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(loader=FileSystemLoader(str(templates)), autoescape=True,
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                               extensions=["jinja2.ext.i18n"])
+    return env
+
+
+def render_html(template: str, context: dict[str, Any], lang, media: str) -> str:
+    """The document as HTML. `media` is "print" (for WeasyPrint) or "screen" (the HTML version)."""
+    env = environment()
+    env.install_gettext_callables(lang.gettext, lang.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    css = ""
+    if media == "screen":
+        css = Markup(stylesheet_text("screen"))
+    return env.get_template(template).render(**context, media=media, inline_css=css)
+
+
+@functools.lru_cache(maxsize=None)
+def stylesheet_text(media: str) -> str:
+    parts = [(TEMPLATES / "document.css").read_text(encoding="utf-8")]
+    extra = TEMPLATES / f"{media}.css"
+    if extra.is_file():
+        parts.append(extra.read_text(encoding="utf-8"))
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------------------------------------
+# PDF
+
+
+class Blocked(ValueError):
+    """A resource the document is not allowed to load."""
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class SafeFetcher(URLFetcher):
+        """Only the project's templates and fonts, and embedded images; nothing else, ever."""
+
+        blocked: list[str] = []
+
+        def __init__(self):
+            super().__init__(timeout=1, allowed_protocols={"file", "data"}, allow_redirects=False)
+            self.roots = [TEMPLATES.resolve()] + [d.resolve() for d in font_dirs()]
+
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                media = url[5:].split(",", 1)[0].split(";", 1)[0]
+                if media not in ("image/svg+xml", "image/png"):
+                    self._refuse(url)
+                return super().fetch(url, headers)
+            if url.startswith("file:"):
+                from urllib.request import url2pathname
+
+                path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
+                if any(path.is_relative_to(root) for root in self.roots) and path.is_file():
+                    return URLFetcherResponse(url, path.read_bytes(), {}, 200)
+            self._refuse(url)
+
+        def _refuse(self, url: str):
+            SafeFetcher.blocked.append(url)
+            raise Blocked(f"blocked: {url[:80]}")
+
+    return SafeFetcher
+
+
+@functools.lru_cache(maxsize=1)
+def safe_fetcher():
+    return _fetcher_class()()
+
+
+@functools.lru_cache(maxsize=1)
+def _print_setup():
+    """Font configuration and parsed stylesheets, shared by every document of this process."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    fetcher = safe_fetcher()
+    sheets = [
+        CSS(string=font_face_css(), font_config=fonts, url_fetcher=fetcher),
+        CSS(string=stylesheet_text("print"), font_config=fonts, url_fetcher=fetcher, base_url=str(TEMPLATES) + "/"),
+    ]
+    return fonts, sheets
+
+
+def write_pdf(html: str, *, attachments: list[tuple[str, bytes, str]] = (), variant: str | None = "pdf/a-3u",
+              tags: bool = True) -> bytes:
+    """Render HTML to PDF bytes, tagged for accessibility, with data files attached."""
+    from weasyprint import HTML, Attachment
+
+    fonts, sheets = _print_setup()
+    doc = HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=safe_fetcher())
+    files = [Attachment(string=data, name=name, description=description) for name, data, description in attachments]
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
+    return doc.write_pdf(stylesheets=sheets, font_config=fonts, attachments=files or None,
+                         pdf_identifier=identifier, pdf_variant=variant, pdf_tags=tags,
+                         custom_metadata=True)
