@@ -17,7 +17,7 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .errors import Problem, UserError, display_path
@@ -168,11 +168,12 @@ def run_job(job: Job) -> Result:
         html_screen = render_html("brief.html.j2", doc.context, lang, "screen")
         timings["html"] = time.perf_counter() - t
         t = time.perf_counter()
-        pdf = write_pdf(html_print, attachments=doc.attachments(job.stem()))
+        stamp = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
+        pdf = write_pdf(html_print, attachments=doc.attachments(job.stem()), stamp=stamp)
         timings["pdf"] = time.perf_counter() - t
         paths = outputs_for(job, out)
         figures = json.dumps(doc.figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
-        contents = {"pdf": pdf, "html": html_screen.encode("utf-8"), "figures.json": figures}
+        contents = {"pdf": pdf.data, "html": html_screen.encode("utf-8"), "figures.json": figures}
         hashes = {}
         for ext, path in paths.items():
             atomic_write(path, contents[ext])
@@ -180,7 +181,7 @@ def run_job(job: Job) -> Result:
         failed_note = paths["pdf"].with_name(f"{job.stem()}.FAILED.txt")
         if failed_note.exists():
             failed_note.unlink()
-        pages = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+        pages = pdf.pages
         return Result(job, "built", time.perf_counter() - start, hashes, pages=pages, timings=timings)
     except UserError as exc:
         return _failed(job, out, "\n".join(str(p) for p in exc.problems), start)

@@ -74,6 +74,7 @@ class SourceMap(Strict):
 class Indicator(Strict):
     label: dict[str, str]
     short: dict[str, str] = Field(default_factory=dict)
+    phrase: dict[str, str] = Field(default_factory=dict)
     unit: Unit
     decimals: int = Field(ge=0, le=4)
     direction: Direction

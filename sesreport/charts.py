@@ -46,7 +46,6 @@ STYLE = {
     "svg.fonttype": "none",
     "svg.hashsalt": "sesreport",
     "text.hinting": "no_hinting",
-    "text.hinting_factor": 1,
     "font.family": SANS,
     "font.size": FONT_SIZE,
     "axes.edgecolor": GREY,

@@ -153,6 +153,24 @@ class Lang:
             return texts[self.code]
         return self.gettext(texts["en"])
 
+    def phrase(self, ind: Indicator) -> str:
+        """The indicator as it reads inside a sentence: "the unemployment rate of women"."""
+        if self.code in ind.phrase:
+            return ind.phrase[self.code]
+        if "en" in ind.phrase:
+            return self.gettext(ind.phrase["en"])
+        return self.indicator(ind)
+
+    def in_sentence(self, country: str) -> str:
+        """A country's name inside an English sentence takes 'the' where usage wants it."""
+        if self.code != "en":
+            return country
+        plural_or_union = ("Republic", "Federation", "Islands", "Kingdom", "States", "Emirates", "Netherlands",
+                           "Philippines", "Bahamas", "Gambia", "Comoros", "Maldives", "Lao PDR", "Union")
+        if any(word in country for word in plural_or_union) and not country.startswith("The "):
+            return "the " + country
+        return country
+
     def text(self, texts: dict[str, str], default: str = "") -> str:
         """A config text in this language, else its English translated through the catalog."""
         if not texts:

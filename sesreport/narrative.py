@@ -143,15 +143,18 @@ def condition_holds(expression: str, context: dict, where: Where) -> bool:
 # Generated sentences
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def sentence(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, peer_label: str) -> str:
     """One sentence on one indicator: level, change over about ten (or five) years, place among peers."""
     ind = catalog[code]
-    label = lang.indicator(ind)
+    subject = lang.phrase(ind)
     _ = lang.gettext
     if not stat.has_data:
-        return _("No data on {indicator} are available for {country}.").format(indicator=label.lower()
-                                                                                if lang.code == "en" else label,
-                                                                                country=country)
+        return _("No data on {indicator} are available for {country}.").format(
+            indicator=subject, country=lang.in_sentence(country))
     value = lang.value(stat.value, ind)
     base = stat.base10 or stat.base5
     if base is not None:
@@ -163,10 +166,10 @@ def sentence(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, 
             template = _("{indicator} fell from {start} in {start_year} to {value} in {year}")
         else:
             template = _("{indicator} rose from {start} in {start_year} to {value} in {year}")
-        text = template.format(indicator=label, value=value, year=stat.year, start=lang.value(base.value, ind),
+        text = template.format(indicator=subject, value=value, year=stat.year, start=lang.value(base.value, ind),
                                start_year=base.year)
     else:
-        text = _("{indicator} was {value} in {year}").format(indicator=label, value=value, year=stat.year)
+        text = _("{indicator} was {value} in {year}").format(indicator=subject, value=value, year=stat.year)
     if stat.peers is not None and stat.position is not None:
         median = lang.value(stat.peers.median, ind)
         if stat.position == "similar":
@@ -177,7 +180,7 @@ def sentence(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, 
             text += _(", above the peer median of {median}").format(median=median)
         if stat.rank is not None and ind.direction != "neutral":
             text += _(" (rank {rank} of {n})").format(rank=stat.rank, n=stat.rank_of)
-    text += "."
+    text = _capital(text) + "."
     if stat.stale:
         text += " " + _("No more recent value is available.")
     return text

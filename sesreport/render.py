@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -110,14 +112,26 @@ def _print_setup():
 
 
 def write_pdf(html: str, *, attachments: list[tuple[str, bytes, str]] = (), variant: str | None = "pdf/a-3u",
-              tags: bool = True) -> bytes:
-    """Render HTML to PDF bytes, tagged for accessibility, with data files attached."""
+              tags: bool = True, stamp: datetime | None = None) -> "Pdf":
+    """Render HTML to PDF bytes, tagged for accessibility, with data files attached.
+
+    `stamp` dates the attachments (default: the epoch), so that the same inputs give the same bytes.
+    """
     from weasyprint import HTML, Attachment
 
     fonts, sheets = _print_setup()
     doc = HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=safe_fetcher())
-    files = [Attachment(string=data, name=name, description=description) for name, data, description in attachments]
+    when = stamp or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    files = [Attachment(string=data, name=name, description=description, created=when, modified=when)
+             for name, data, description in attachments]
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
-    return doc.write_pdf(stylesheets=sheets, font_config=fonts, attachments=files or None,
-                         pdf_identifier=identifier, pdf_variant=variant, pdf_tags=tags,
-                         custom_metadata=True)
+    options = {"stylesheets": sheets, "attachments": files or None, "pdf_identifier": identifier,
+               "pdf_variant": variant, "pdf_tags": tags, "custom_metadata": True}
+    document = doc.render(font_config=fonts, **options)
+    return Pdf(document.write_pdf(**options), len(document.pages))
+
+
+@dataclass(frozen=True)
+class Pdf:
+    data: bytes
+    pages: int

@@ -1,0 +1,119 @@
+"""Builds: incremental, isolated failures, atomic outputs, the illustrative stamp."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sesreport.cli import main
+from tests.conftest import CONFIG, REPO
+
+DEMO = REPO / "demo" / "data"
+
+
+def build(*args: str) -> int:
+    return main(["build", *args, "--as-of", "2026-11-27", "-j", "1"])
+
+
+def statuses(capsys) -> dict[str, str]:
+    err = capsys.readouterr().err
+    found = {}
+    for line in err.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].startswith("brief/"):
+            found[parts[0]] = parts[1]
+    return found
+
+
+@pytest.fixture
+def data(tmp_path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(DEMO, target)
+    return target
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(CONFIG, target)
+    return target
+
+
+def test_incremental_rebuilds_only_what_changed(data, config, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["IDN", "KAZ", "--data", str(data), "--config", str(config), "--out", str(out)]
+    assert build(*args) == 0
+    assert statuses(capsys) == {"brief/IDN.en": "built", "brief/KAZ.en": "built"}
+    first = (out / "brief" / "KAZ.en.pdf").stat().st_mtime_ns
+
+    assert build(*args) == 0
+    assert statuses(capsys) == {"brief/IDN.en": "unchanged", "brief/KAZ.en": "unchanged"}
+    assert (out / "brief" / "KAZ.en.pdf").stat().st_mtime_ns == first
+
+    # a new value for Indonesia only: Indonesia's brief is rebuilt, Kazakhstan's is not
+    # (Indonesia is not among Kazakhstan's upper-middle-income peers)
+    wdi = data / "wdi_api" / "API_DEMO_DS2_en_csv_v2_1.csv"
+    lines = wdi.read_bytes().split(b"\r\n")
+    i = next(i for i, line in enumerate(lines) if line.startswith(b'"Indonesia","IDN","Life expectancy'))
+    cells = lines[i].split(b",")
+    j = max(k for k, c in enumerate(cells) if c.strip(b'"'))
+    cells[j] = b'"71.9"'
+    lines[i] = b",".join(cells)
+    wdi.write_bytes(b"\r\n".join(lines))
+    assert build(*args) == 0
+    assert statuses(capsys) == {"brief/IDN.en": "built", "brief/KAZ.en": "unchanged"}
+
+    # a config change rebuilds that country only
+    kaz = config / "countries" / "KAZ.yaml"
+    kaz.write_text(kaz.read_text() + "stale_after: 4\n")
+    assert build(*args) == 0
+    assert statuses(capsys) == {"brief/IDN.en": "unchanged", "brief/KAZ.en": "built"}
+
+    # a deleted output is noticed and rebuilt
+    (out / "brief" / "IDN.en.html").unlink()
+    assert build(*args) == 0
+    assert statuses(capsys)["brief/IDN.en"] == "built"
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_one_failure_does_not_stop_the_others(data, config, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["IDN", "UKR", "--data", str(data), "--config", str(config), "--out", str(out)]
+    assert build(*args) == 0
+    capsys.readouterr()
+    ukr = config / "countries" / "UKR.yaml"
+    ukr.write_text(ukr.read_text() + "sections:\n  health:\n    narrative: 'Spending is {{ ind.health_spending.latest }}.'\n")
+    assert build(*args) == 1
+    err = capsys.readouterr().err
+    assert "brief/UKR.en failed" in err
+    assert "UKR.yaml:" in err and "unknown indicator 'health_spending'" in err
+    assert (out / "brief" / "IDN.en.pdf").is_file()
+    # nothing stale looks current: the old Ukrainian files are gone, a note says why
+    assert not (out / "brief" / "UKR.en.pdf").exists() and not (out / "brief" / "UKR.en.html").exists()
+    note = (out / "brief" / "UKR.en.FAILED.txt").read_text()
+    assert "unknown indicator 'health_spending'" in note
+    manifest = json.loads((out / ".sesreport-manifest.json").read_text())
+    assert "brief/UKR.en" not in manifest and "brief/IDN.en" in manifest
+
+
+def test_illustrative_stamp_on_every_page(tmp_path):
+    out = tmp_path / "out"
+    assert build("RUS", "--data", str(DEMO), "--out", str(out)) == 0
+    pdf = out / "brief" / "RUS.en.pdf"
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert len(pages) >= 4
+    for page in pages:
+        assert "Illustrative data — not official statistics" in page
+    html = (out / "brief" / "RUS.en.html").read_text()
+    assert "Illustrative data — not official statistics" in html
+
+
+def test_nothing_to_build(tmp_path, capsys):
+    assert main(["build", "IDN", "--lang", "xx", "--data", str(DEMO), "--out", str(tmp_path)]) == 2
+    assert "nothing to build" in capsys.readouterr().err
