@@ -11,6 +11,7 @@ import base64
 import csv
 import io
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -45,6 +46,7 @@ class Document:
     context: dict
     figures: list[dict] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def attachments(self, stem: str) -> list[tuple[str, bytes, str]]:
         out = [(f"{stem}.figures.json", json.dumps(self.figures, indent=1, ensure_ascii=False, sort_keys=True).encode(),
@@ -138,6 +140,7 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
     # ---------------------------------------------------------------- sections
     sections = []
     tables: dict[str, pd.DataFrame] = {}
+    chart_seconds = 0.0
     for sid, section in cfg.sections.items():
         title = lang.text(section.title, SECTION_TITLES.get(sid, sid.replace("_", " ").capitalize()))
         paragraphs: list[Markup] = []
@@ -146,10 +149,12 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
             findings = [sentence(code, stats[code], catalog, lang, name, plabel) for code in section.indicators]
         paragraphs.extend(_blocks(section.narrative, ("sections", sid, "narrative"), loaded, lang, ncontext))
         figs = []
-        for j, chart in enumerate(section.charts):
+        started = time.perf_counter()
+        for chart in section.charts:
             made = _chart(chart, stats, ds, iso3, peers, names, name, plabel, catalog, lang, cfg.chart_years)
             if made is not None:
                 figs.append(made)
+        chart_seconds += time.perf_counter() - started
         rows = []
         records = []
         for code in section.indicators:
@@ -212,7 +217,7 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
         "notice": ds.notice or _("Illustrative data — not official statistics"),
         "classification": {"file": ds.countries.file, "vintage": ds.countries.vintage},
     }
-    return Document(context, figures, tables)
+    return Document(context, figures, tables, {"charts": chart_seconds})
 
 
 def _blocks(blocks, path: tuple, loaded: LoadedConfig, lang: Lang, ncontext: dict) -> list[Markup]:

@@ -333,3 +333,24 @@ def test_malformed_ids_are_all_reported_before_any_download(server, tmp_path):
 def test_base_url_must_be_http(tmp_path, capsys):
     code, err = run_cli(capsys, "wdi", CODE, "--data", str(tmp_path), "--base-url", "file:///etc")
     assert code == 2 and "--base-url" in err
+
+
+def test_fetched_file_gets_its_download_date_as_vintage(tmp_path, server):
+    """An ILOSTAT bulk file carries no date; the day it was fetched is its vintage, not a guess."""
+    import shutil
+    from datetime import datetime, timezone
+
+    from sesreport.data.load import load_dataset
+    from tests.conftest import CONFIG
+
+    data = tmp_path / "data"
+    fetch("ilostat", ["ILR_TUMT_NOC_RT"], data, base_url=server.url,
+          now=datetime(2026, 3, 14, 9, 30, tzinfo=timezone.utc))
+    (data / "wdi_api").mkdir()
+    meta = "wdi_api/Metadata_Country_API_11_DS2_en_csv_v2_3053363.csv"
+    shutil.copy(REAL / meta, data / meta)
+    (data / "sources.yaml").write_text(f"countries:\n  path: {meta}\nsources:\n  - id: ilo\n    path: ilostat/*.csv\n"
+                                       "    publisher: ILO\n    vintage: 2022-07-01\n")
+    ds = load_dataset(data, CONFIG, cache_dir=tmp_path / "cache")
+    [info] = ds.files
+    assert (info.vintage, info.vintage_from) == ("2026-03-14", "downloaded")

@@ -224,7 +224,7 @@ def load_dataset(data_dir: Path | str, config_dir: Path | str = "config", cache_
 
     hashes = {}
     key_parts = [f"schema={CACHE_SCHEMA}", f"version={__version__}", f"code={_code_hash()}"]
-    for path in (src_path, catalog_path, names_path):
+    for path in (src_path, catalog_path, names_path, data_dir / ".fetch.json"):
         key_parts.append(f"{path.name}={_sha256(path) if path.is_file() else '-'}")
     for path in [country_file] + [p for _, p in matched]:
         rel = str(path.relative_to(data_dir))
@@ -264,6 +264,7 @@ def _build(cfg: SourcesFile, catalog: Catalog, names, data_dir: Path, matched, p
     vintage = cfg.countries.vintage.isoformat() if cfg.countries.vintage else None
     ref = CountryRef.build(meta, names, str(country_file.relative_to(data_dir)), vintage)
 
+    fetched = _fetch_records(data_dir)
     # Read every file first, so that names learnt from coded files help resolve name-only ones.
     raws: list[tuple[SourceDecl, Path, str, readers.RawTable | None, FileInfo]] = []
     for decl, path in matched:
@@ -288,7 +289,7 @@ def _build(cfg: SourcesFile, catalog: Catalog, names, data_dir: Path, matched, p
         problems.extend(raw.problems)
         info.title = decl.title or raw.title
         info.licence = decl.licence or raw.licence
-        info.vintage, info.vintage_from = _vintage(raw, decl, path)
+        info.vintage, info.vintage_from = _vintage(raw, decl, path, rel, hashes[rel], fetched)
         if layout in ("wdi_api", "wdi_databank", "wdi_long"):
             for code, name in raw.rows[["area_code", "area_name"]].drop_duplicates().itertuples(index=False):
                 ref.learn(code, name)
@@ -337,8 +338,25 @@ def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 _FILENAME_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
-def _vintage(raw: readers.RawTable, decl: SourceDecl, path: Path) -> tuple[str | None, str | None]:
-    """The vintage of a file: as the file states it, else its download date in the name, else declared."""
+def _fetch_records(data_dir: Path) -> dict[str, tuple[str, str]]:
+    """Files that `generate.py fetch` downloaded: relative path -> (sha256, date fetched)."""
+    path = data_dir / ".fetch.json"
+    try:
+        urls = json.loads(path.read_text(encoding="utf-8")).get("urls", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    out = {}
+    for record in urls.values():
+        fetched = str(record.get("fetched", ""))[:10]
+        for rel, sha in (record.get("files") or {}).items():
+            out[rel] = (sha, fetched)
+    return out
+
+
+def _vintage(raw: readers.RawTable, decl: SourceDecl, path: Path, rel: str, sha256: str,
+             fetched: dict[str, tuple[str, str]]) -> tuple[str | None, str | None]:
+    """The vintage of a file: as the file states it, else the date in its name, else the day it was
+    downloaded by `generate.py fetch` (if unchanged since), else as declared in sources.yaml."""
     if raw.vintage:
         return raw.vintage.isoformat(), raw.vintage_from
     match = _FILENAME_DATE.search(path.name)
@@ -346,6 +364,9 @@ def _vintage(raw: readers.RawTable, decl: SourceDecl, path: Path) -> tuple[str |
         found = readers.parse_date(match.group(1))
         if found:
             return found.isoformat(), "file name"
+    record = fetched.get(rel)
+    if record and record[0] == sha256 and readers.parse_date(record[1]):
+        return record[1], "downloaded"
     if decl.vintage:
         return decl.vintage.isoformat(), "sources.yaml"
     return None, None

@@ -163,7 +163,7 @@ def describe_method(method: Mapping[str, Any], labels: Mapping[str, str] | None 
         elif node["note"] == NOT_DECLARED:
             out.append(f"{FORM_LABELS[form]} — not part of this index; reported as insufficient data.")
         else:
-            out.append(f"{FORM_LABELS[form]} — no indicator in the data ({node['note'] or 'none placed'}); "
+            out.append(f"{FORM_LABELS[form]} — {node['note'] or 'no indicator placed'}; "
                        "reported as insufficient data for every country.")
     by_method: dict[str, list[dict]] = {}
     for ind in inds:

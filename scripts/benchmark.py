@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Print how long sesreport takes: data loading, one brief step by step, batches and rebuilds.
+
+    python scripts/benchmark.py [--data DIR] [--countries N]
+
+Figures are wall-clock seconds on this machine; nothing here asserts a target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "real"
+AS_OF = "2026-11-27"
+
+
+def line(label: str, seconds: float, extra: str = "") -> None:
+    print(f"  {label:<52} {seconds:8.3f} s  {extra}")
+
+
+def run(cmd: list[str], env: dict | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={**os.environ, **(env or {})})
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--countries", type=int, default=100, help="size of the batch benchmark (default 100)")
+    args = parser.parse_args()
+    if not args.data.is_dir():
+        print(f"no data folder at {args.data}; pass --data DIR", file=sys.stderr)
+        return 2
+    python = sys.executable
+    work = Path(tempfile.mkdtemp(prefix="sesreport-bench-"))
+    cache = work / "cache"
+    os.environ["SESREPORT_CACHE"] = str(cache)
+    try:
+        print(f"Data: {args.data}   cores: {os.cpu_count()}")
+        print("Data layer")
+        from sesreport.data.load import load_dataset
+
+        start = time.perf_counter()
+        ds = load_dataset(args.data, REPO / "config", cache_dir=cache, use_cache=False)
+        line("load every file, cold (no cache)", time.perf_counter() - start, f"{len(ds.obs):,} observations")
+        load_dataset(args.data, REPO / "config", cache_dir=cache)
+        start = time.perf_counter()
+        ds = load_dataset(args.data, REPO / "config", cache_dir=cache)
+        line("load from the Parquet cache", time.perf_counter() - start, "(from cache)" if ds.from_cache else "")
+
+        print("One brief, step by step (warm process)")
+        from sesreport import brief as brief_module
+        from sesreport.config import load_project
+        from sesreport.i18n import Lang
+        from sesreport.render import render_html, write_pdf
+
+        project = load_project(REPO / "config", set(ds.countries.table.index))
+        as_of = date.fromisoformat(AS_OF)
+        seed = ["RUS", "KAZ", "UKR", "IDN"]
+        # warm up fonts, stylesheets and matplotlib once, as a worker does
+        doc = brief_module.build_brief(ds, project.countries["RUS"], Lang("en"), as_of, project.catalog)
+        write_pdf(render_html("brief.html.j2", doc.context, Lang("en"), "print"))
+        totals = {"compute": 0.0, "charts": 0.0, "html": 0.0, "pdf": 0.0}
+        for iso3 in seed:
+            t = time.perf_counter()
+            doc = brief_module.build_brief(ds, project.countries[iso3], Lang("en"), as_of, project.catalog)
+            built = time.perf_counter() - t
+            totals["charts"] += doc.timings["charts"]
+            totals["compute"] += built - doc.timings["charts"]
+            t = time.perf_counter()
+            html = render_html("brief.html.j2", doc.context, Lang("en"), "print")
+            render_html("brief.html.j2", doc.context, Lang("en"), "screen")
+            totals["html"] += time.perf_counter() - t
+            t = time.perf_counter()
+            pdf = write_pdf(html, attachments=doc.attachments(iso3))
+            totals["pdf"] += time.perf_counter() - t
+            print(f"    {iso3}: {pdf.pages} pages, {len(pdf.data) // 1024} KiB")
+        total = sum(totals.values())
+        for step, seconds in totals.items():
+            line(f"{step}, per brief", seconds / len(seed))
+        line("total per brief, one process", total / len(seed))
+
+        print("Command line")
+        out = work / "out"
+        line("generate.py build RUS, cold start", run([python, "generate.py", "build", "RUS", "--data", str(args.data),
+                                                         "--out", str(out), "--as-of", AS_OF, "--force", "-j", "1"]))
+        t = run([python, "generate.py", "build", *seed, "--data", str(args.data), "--out", str(out), "--as-of", AS_OF,
+                 "--force"])
+        line("generate.py build (4 seed briefs, all cores)", t, f"{t / 4:.2f} s per brief")
+
+        print(f"Batch of {args.countries} country briefs")
+        config = work / "config"
+        shutil.copytree(REPO / "config", config)
+        counts = ds.resolved.groupby("iso3")["indicator"].nunique().sort_values(ascending=False)
+        chosen = [c for c in counts.index if c in ds.countries.table.index][: args.countries]
+        for iso3 in chosen:
+            path = config / "countries" / f"{iso3}.yaml"
+            if not path.exists():
+                path.write_text(f"country: {iso3}\n", encoding="utf-8")
+        batch = work / "batch"
+        cmd = [python, "generate.py", "build", "--data", str(args.data), "--config", str(config), "--out", str(batch),
+               "--as-of", AS_OF]
+        t = run(cmd)
+        line(f"build {len(chosen)} briefs (all cores)", t, f"{t / len(chosen):.2f} s per brief")
+        line("rebuild with nothing changed", run(cmd))
+        # one country's data changes: only the documents that use that country are rebuilt
+        data_copy = work / "data"
+        shutil.copytree(args.data, data_copy)
+        health = data_copy / "wdi_datahub" / "sp.dyn.le00.in" / "data.csv"
+        text = health.read_text()
+        old = next(l for l in text.splitlines() if l.startswith("Indonesia,IDN,2024,"))
+        health.write_text(text.replace(old, "Indonesia,IDN,2024,71.9"))
+        cmd_copy = cmd.copy()
+        cmd_copy[cmd_copy.index(str(args.data))] = str(data_copy)
+        run(cmd_copy)  # first build against the copy (new data folder, fresh cache key)
+        health.write_text(text.replace(old, "Indonesia,IDN,2024,72.0"))
+        start = time.perf_counter()
+        result = subprocess.run(cmd_copy, cwd=REPO, capture_output=True, text=True)
+        t = time.perf_counter() - start
+        rebuilt = sum(1 for l in result.stderr.splitlines() if " built " in f" {l} " and l.startswith("brief/"))
+        line("one country's data changed (Indonesia)", t, f"{rebuilt} documents rebuilt (Indonesia and its peers)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
