@@ -542,6 +542,11 @@ def placement_problems(data: Any, located: Located, catalog: Catalog) -> list[Pr
     if not isinstance(forms, dict):
         return problems
     placed: dict[str, str] = {}
+    defaults = data.get("defaults")
+    if isinstance(defaults, dict) and isinstance(defaults.get("weights"), dict) and "method" not in defaults["weights"]:
+        problems.append(Problem(file, located.line_of(("defaults", "weights")),
+                                "defaults.weights: numbers name the children of one node, so they cannot be a default",
+                                "write 'equal' or 'pca' here, and the numbers on the node they belong to"))
     if isinstance(data.get("overall"), dict):
         declared = [f for f in forms if f in FORMS]
         problems += _weights_problems(data["overall"].get("weights"), declared, ("overall",), located)
