@@ -23,20 +23,18 @@ from .catalog import Catalog
 from .compute import Obs, Stat, indicator_stat, peer_band, peers_of
 from .config import LoadedConfig
 from .data.load import Dataset
-from .i18n import Lang
+from .i18n import INCOME_GROUPS, Lang, N_
 from .narrative import IndicatorView, Indicators, Where, condition_holds, render_block, sentence
 
 SECTION_TITLES = {
-    "labour_market": "Labour market",
-    "income_poverty": "Income and poverty",
-    "gender": "Gender",
-    "health": "Health",
-    "representation": "Representation",
-    "social_protection": "Social protection",
-    "economy": "Economy",
+    "labour_market": N_("Labour market"),
+    "income_poverty": N_("Income and poverty"),
+    "gender": N_("Gender"),
+    "health": N_("Health"),
+    "representation": N_("Representation"),
+    "social_protection": N_("Social protection"),
+    "economy": N_("Economy"),
 }
-
-REGION_LABELS = {"region": "{name}", "income": "{name} economies"}
 
 
 @dataclass
@@ -59,7 +57,7 @@ class Document:
 
 
 def country_name(ds: Dataset, iso3: str, lang: Lang) -> str:
-    return ds.countries.name(iso3)
+    return lang.country(iso3, ds.countries.name(iso3), ds.countries.display)
 
 
 def peer_label(ds: Dataset, cfg, lang: Lang) -> str:
@@ -69,8 +67,9 @@ def peer_label(ds: Dataset, cfg, lang: Lang) -> str:
     if peers.group == "list":
         return lang.gettext("selected peer countries")
     if peers.group == "region":
-        return ds.countries.region(cfg.country)
-    return lang.gettext("{income} economies").format(income=ds.countries.income(cfg.country).lower())
+        return lang.gettext(ds.countries.region(cfg.country))
+    income = ds.countries.income(cfg.country)
+    return lang.gettext(INCOME_GROUPS.get(income, income))
 
 
 def _svg_uri(svg: str) -> str:
@@ -89,7 +88,74 @@ def _marks(stat: Stat) -> str:
     return "".join(marks)
 
 
-def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, catalog: Catalog) -> Document:
+CHOICE_NAMES = {
+    "weights": N_("the weights"),
+    "normalisation": N_("the normalisation method"),
+    "aggregation": N_("the aggregation method"),
+    "imputation_window": N_("how old a value may be"),
+}
+
+
+def security_section(index, iso3: str, peers: list[str], name: str, lang: Lang) -> dict:
+    """What the brief says about the country's composite index: values, rank with interval, cluster."""
+    from .catalog import FORMS
+    from .index import CLUSTER_LABELS, FORM_LABELS
+
+    _ = lang.gettext
+    info = index.country(iso3)
+    known = [p for p in peers if p in index.values.index]
+    rows, chart_rows = [], []
+    for form in FORMS:
+        node = info["forms"][form]
+        peer_values = index.values.loc[known, form].dropna() if known else []
+        median = float(peer_values.median()) if len(peer_values) >= 3 else None
+        label = _(FORM_LABELS[form])
+        chart_rows.append((label, node["value"], median))
+        rows.append({"label": label, "has_data": node["value"] is not None,
+                     "value": lang.number(node["value"], 2) if node["value"] is not None else None,
+                     "rank": f"{node['rank']}/{node['of']}" if node["rank"] is not None else "–",
+                     "median": lang.number(median, 2) if median is not None else "–"})
+    overall = info["overall"]
+    year = info["reference_year"]
+    paragraphs = []
+    if overall["value"] is not None:
+        text = _("Overall {index} ({year}): {value} on a scale from 0 to 1, rank {rank} of {n} countries").format(
+            index=lang.text(index.label), year=year, value=lang.number(overall["value"], 2), rank=overall["rank"],
+            n=overall["of"])
+        interval = info.get("rank_interval") or {}
+        if interval.get("p05") is not None:
+            text += _(" (range {low}–{high} across {draws} alternative calculations)").format(
+                low=interval["p05"], high=interval["p95"], draws=lang.number(interval["draws"]))
+        paragraphs.append(text + ".")
+        if interval.get("most_sensitive_to"):
+            paragraphs.append(_("Of the choices behind the index, {choice} moves this rank most.").format(
+                choice=_(CHOICE_NAMES.get(interval["most_sensitive_to"], interval["most_sensitive_to"]))))
+        if info.get("cluster"):
+            paragraphs.append(_("Cluster: {cluster}.").format(cluster=_(CLUSTER_LABELS[info["cluster"]])))
+    else:
+        paragraphs.append(_("The overall {index} cannot be computed: the data cover {k} of the 7 forms of security.")
+                          .format(index=lang.text(index.label), k=info["coverage"].get("forms_available", 0)))
+    valued = [(label, v) for label, v, _m in chart_rows if v is not None]
+    if len(valued) >= 2:
+        best = max(valued, key=lambda r: r[1])
+        worst = min(valued, key=lambda r: r[1])
+        paragraphs.append(_("Highest: {best} ({best_value}); lowest: {worst} ({worst_value}).").format(
+            best=best[0], best_value=lang.number(best[1], 2), worst=worst[0], worst_value=lang.number(worst[1], 2)))
+    missing = [label for label, v, _m in chart_rows if v is None]
+    if missing:
+        paragraphs.append(_("Not enough data for: {forms}.").format(forms=", ".join(missing)))
+    made = charts.profile(chart_rows, name, lang)
+    chart = None
+    if made is not None:
+        chart = {"src": _svg_uri(made.svg), "alt": made.alt, "wide": True, "kind": made.kind,
+                 "caption": _("Security profile: {country} against the peer median, {year}").format(
+                     country=name, year=year)}
+    return {"title": _("Seven forms of security"), "paragraphs": paragraphs, "chart": chart, "rows": rows,
+            "label": lang.text(index.label), "year": year, "info": info}
+
+
+def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, catalog: Catalog,
+                index=None) -> Document:
     cfg = loaded.config
     iso3 = cfg.country
     _ = lang.gettext
@@ -97,7 +163,7 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
     peers = peers_of(iso3, cfg.peers.group, ds.countries.table, cfg.peers.countries)
     plabel = peer_label(ds, cfg, lang)
     year = as_of.year
-    names = {c: ds.countries.name(c) for c in set(peers) | {iso3}}
+    names = {c: country_name(ds, c, lang) for c in set(peers) | {iso3}}
 
     stats: dict[str, Stat] = {}
     for code in cfg.indicators():
@@ -183,6 +249,17 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
                          "marks": sorted({m for r in rows for m in r["marks"]})})
 
     summary = _blocks(cfg.summary, ("summary",), loaded, lang, ncontext)
+    security = None
+    if index is not None:
+        started = time.perf_counter()
+        security = security_section(index, iso3, peers, name, lang)
+        chart_seconds += time.perf_counter() - started
+        info = security["info"]
+        figures.append({"indicator": index.index_id, "what": "composite index", "text": security["paragraphs"][0],
+                        "value": info["overall"]["value"], "rank": info["overall"]["rank"],
+                        "rank_interval": info.get("rank_interval"), "cluster": info.get("cluster"),
+                        "forms": {f: v["value"] for f, v in info["forms"].items()},
+                        "reference_year": info["reference_year"]})
 
     # ---------------------------------------------------------------- sources actually used
     for s in stats.values():
@@ -199,19 +276,20 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
         "lang": lang.code,
         "country": name,
         "iso3": iso3,
-        "title": lang.text(cfg.title, "Social and economic security: policy brief"),
+        "title": lang.text(cfg.title, N_("Social and economic security: policy brief")),
         "organisation": lang.text(cfg.organisation),
         "date": lang.date(as_of),
         "as_of": as_of.isoformat(),
         "data_vintage": lang.month(date.fromisoformat(newest)) if newest else None,
         "peer_label": plabel,
         "peer_count": len(peers),
-        "peer_names": sorted(ds.countries.name(c) for c in peers) if cfg.peers.group == "list" else [],
+        "peer_names": sorted(names[c] for c in peers) if cfg.peers.group == "list" else [],
         "stale_after": cfg.stale_after,
         "peer_window": cfg.peer_window,
         "tiles": tiles,
         "summary": summary,
         "sections": sections,
+        "security": security,
         "sources": sources,
         "illustrative": ds.illustrative,
         "notice": ds.notice or _("Illustrative data — not official statistics"),
@@ -253,7 +331,7 @@ def _chart(chart, stats, ds: Dataset, iso3, peers, names, name, plabel, catalog,
             return None
         values = pd.concat([s.peers.values, pd.DataFrame([{"iso3": iso3, "year": s.year, "value": s.value}])],
                            ignore_index=True)
-        made = charts.ranking(values, iso3, {c: ds.countries.name(c) for c in values["iso3"]}, ind, lang,
+        made = charts.ranking(values, iso3, {c: country_name(ds, c, lang) for c in values["iso3"]}, ind, lang,
                               s.peers.median)
         caption = lang.text(chart.title) if chart.title else lang.gettext("{indicator}: {country} among its peers, latest values").format(
             indicator=lang.indicator(ind), country=name)

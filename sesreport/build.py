@@ -125,55 +125,94 @@ class DataFingerprints:
         return h.hexdigest()
 
 
-def job_hash(job: Job, loaded, ds, fingerprints: DataFingerprints, as_of: date, code: str, templates: str) -> str:
+def index_digest(result, countries: list[str]) -> str:
+    """What a brief prints from a composite index, for the countries it shows, rounded as printed."""
+    if result is None:
+        return "-"
+    values = result.values.reindex(countries).round(2)
+    ranks = result.ranks.reindex(countries)
+    parts = [values.to_csv(), ranks.to_csv(), result.clusters.reindex(countries).to_csv(), str(result.label)]
+    if result.sensitivity is not None:
+        parts.append(json.dumps([result.sensitivity.country(c) for c in countries if c in result.values.index],
+                                sort_keys=True, default=str))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def job_hash(job: Job, project, ds, fingerprints: DataFingerprints, as_of: date, code: str, templates: str,
+             indices: dict) -> str:
     from .compute import peers_of
 
-    cfg = loaded.config
-    peers = peers_of(cfg.country, cfg.peers.group, ds.countries.table, cfg.peers.countries)
-    names = {c: (ds.countries.name(c), ds.countries.region(c), ds.countries.income(c)) for c in peers + [cfg.country]}
-    parts = {
-        "job": job.key,
-        "config": cfg.model_dump(mode="json"),
-        "data": fingerprints.of(peers + [cfg.country], cfg.indicators()),
-        "countries": names,
-        "as_of": as_of.isoformat(),
-        "code": code,
-        "templates": templates,
-    }
+    parts: dict = {"job": job.key, "as_of": as_of.isoformat(), "code": code, "templates": templates}
+    if job.kind == "brief":
+        cfg = project.countries[job.iso3].config
+        peers = peers_of(cfg.country, cfg.peers.group, ds.countries.table, cfg.peers.countries)
+        shown = peers + [cfg.country]
+        parts.update(
+            config=cfg.model_dump(mode="json"),
+            data=fingerprints.of(shown, cfg.indicators()),
+            countries={c: (ds.countries.name(c), ds.countries.region(c), ds.countries.income(c)) for c in shown},
+            index=index_digest(indices.get(cfg.index), shown),
+        )
+    else:
+        result = indices[job.iso3]
+        from .annex import export_table, table_csv
+
+        parts.update(config=project.annex.model_dump(mode="json"), data=fingerprints.meta,
+                     table=hashlib.sha256(table_csv(export_table(result, ds))).hexdigest(),
+                     method=json.dumps(result.method, sort_keys=True, default=str))
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+OUTPUTS = {"brief": ("pdf", "html", "figures.json"), "annex": ("pdf", "html", "csv", "xlsx")}
 
 
 def outputs_for(job: Job, out: Path) -> dict[str, Path]:
     folder = out / job.kind
-    return {ext: folder / f"{job.stem()}.{ext}" for ext in ("pdf", "html", "figures.json")}
+    paths = {ext: folder / f"{job.stem()}.{ext}" for ext in ("pdf", "html", "figures.json")}
+    if job.kind == "annex":
+        paths = {"pdf": folder / f"{job.stem()}.pdf", "html": folder / f"{job.stem()}.html",
+                 "csv": folder / f"{job.iso3}.csv", "xlsx": folder / f"{job.iso3}.xlsx"}
+    return {ext: paths[ext] for ext in OUTPUTS[job.kind]}
 
 
 def run_job(job: Job) -> Result:
     """Build one document; any exception becomes a failed Result, never a crash of the run."""
     ds, project, as_of, out = _STATE["ds"], _STATE["project"], _STATE["as_of"], _STATE["out"]
+    indices = _STATE.get("indices", {})
     start = time.perf_counter()
     try:
-        from .brief import build_brief
         from .i18n import Lang
         from .render import render_html, write_pdf
 
         timings: dict[str, float] = {}
         t = time.perf_counter()
         lang = Lang(job.lang)
-        loaded = project.countries[job.iso3]
-        doc = build_brief(ds, loaded, lang, as_of, project.catalog)
+        stamp = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
+        contents: dict[str, bytes] = {}
+        if job.kind == "brief":
+            from .brief import build_brief
+
+            loaded = project.countries[job.iso3]
+            doc = build_brief(ds, loaded, lang, as_of, project.catalog, indices.get(loaded.config.index))
+            template = "brief.html.j2"
+            contents["figures.json"] = json.dumps(doc.figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
+        else:
+            from .annex import build_annex, table_csv, table_xlsx
+
+            doc = build_annex(ds, indices[job.iso3], project.annex, project.organisation, lang, as_of)
+            template = "annex.html.j2"
+            contents["csv"] = table_csv(doc.table)
+            contents["xlsx"] = table_xlsx(doc.table, as_of, doc.context["title"])
         timings["compute+charts"] = time.perf_counter() - t
         t = time.perf_counter()
-        html_print = render_html("brief.html.j2", doc.context, lang, "print")
-        html_screen = render_html("brief.html.j2", doc.context, lang, "screen")
+        html_print = render_html(template, doc.context, lang, "print")
+        contents["html"] = render_html(template, doc.context, lang, "screen").encode("utf-8")
         timings["html"] = time.perf_counter() - t
         t = time.perf_counter()
-        stamp = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
         pdf = write_pdf(html_print, attachments=doc.attachments(job.stem()), stamp=stamp)
+        contents["pdf"] = pdf.data
         timings["pdf"] = time.perf_counter() - t
         paths = outputs_for(job, out)
-        figures = json.dumps(doc.figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
-        contents = {"pdf": pdf.data, "html": html_screen.encode("utf-8"), "figures.json": figures}
         hashes = {}
         for ext, path in paths.items():
             atomic_write(path, contents[ext])
@@ -181,8 +220,7 @@ def run_job(job: Job) -> Result:
         failed_note = paths["pdf"].with_name(f"{job.stem()}.FAILED.txt")
         if failed_note.exists():
             failed_note.unlink()
-        pages = pdf.pages
-        return Result(job, "built", time.perf_counter() - start, hashes, pages=pages, timings=timings)
+        return Result(job, "built", time.perf_counter() - start, hashes, pages=pdf.pages, timings=timings)
     except UserError as exc:
         return _failed(job, out, "\n".join(str(p) for p in exc.problems), start)
     except Exception as exc:  # one document's failure must not stop the others
@@ -203,6 +241,11 @@ def _failed(job: Job, out: Path, message: str, start: float) -> Result:
 
 def plan(project, countries: list[str] | None, langs: list[str] | None, kinds: list[str] | None) -> list[Job]:
     jobs = []
+    annex = project.annex
+    if annex is not None and (kinds and "annex" in kinds or not kinds and not countries):
+        for lang in annex.languages:
+            if not langs or lang in langs:
+                jobs.append(Job("annex", annex.index, lang))
     for iso3, loaded in sorted(project.countries.items()):
         if countries and iso3 not in countries:
             continue
@@ -215,6 +258,19 @@ def plan(project, countries: list[str] | None, langs: list[str] | None, kinds: l
                     continue
                 jobs.append(Job(kind, iso3, lang))
     return jobs
+
+
+def compute_indices(project, ds, jobs: list[Job]) -> dict:
+    """The composite indices the planned documents show, from the cache when nothing changed."""
+    from .data.load import default_cache_dir
+    from .index import build_index
+    from .index.cache import cached_index
+
+    wanted = {project.countries[j.iso3].config.index for j in jobs if j.kind == "brief"}
+    wanted |= {j.iso3 for j in jobs if j.kind == "annex"}
+    wanted.discard(None)
+    return {i: cached_index(project.indices[i], ds, default_cache_dir(), lambda spec, data: build_index(spec, data))
+            for i in sorted(wanted)}
 
 
 def load_manifest(out: Path) -> dict:
@@ -257,6 +313,7 @@ def run_build(args, data_dir: Path) -> int:
                       f"'{ds.notice}'. Pass --data DIR for real data.[/]")
     project = load_project(args.config, known_countries=set(ds.countries.table.index), only=countries)
     jobs = plan(project, countries, args.lang, args.document)
+    indices = compute_indices(project, ds, jobs)
     if not jobs:
         raise UserError(Problem(None, None, "nothing to build for the selection given",
                                 "check the ISO3 codes, --lang and --document against the country configs"))
@@ -265,12 +322,11 @@ def run_build(args, data_dir: Path) -> int:
     manifest = load_manifest(out)
     fingerprints = DataFingerprints(ds)
     code, templates = code_fingerprint(), templates_fingerprint()
-    digests = {job.key: job_hash(job, project.countries[job.iso3], ds, fingerprints, as_of, code, templates)
-               for job in jobs}
+    digests = {job.key: job_hash(job, project, ds, fingerprints, as_of, code, templates, indices) for job in jobs}
     todo = [j for j in jobs if args.force or not up_to_date(manifest.get(j.key), digests[j.key], out)]
     results = [Result(j, "unchanged") for j in jobs if j not in todo]
 
-    _STATE.update(ds=ds, project=project, as_of=as_of, out=out)
+    _STATE.update(ds=ds, project=project, as_of=as_of, out=out, indices=indices)
     start = time.perf_counter()
     if todo:
         results += _execute(todo, args.jobs, console)

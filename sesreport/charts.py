@@ -341,3 +341,54 @@ def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], 
             year=int(end["year"])))
     alt = lang.gettext("Small multiples for {country}, each line against the peer median: ").format(country=country)
     return Chart(_svg(fig), alt + "; ".join(alts) + ".", "small_multiples")
+
+
+def profile(rows: list[tuple[str, float | None, float | None]], country: str, lang: Lang,
+            size: tuple[float, float] = (170 * MM, 62 * MM)) -> Chart | None:
+    """The security profile: each form's index for the country (dot) against the peer median (tick).
+
+    `rows` are (form label, country value or None, peer median or None) on the 0–1 index scale.
+    """
+    if not any(v is not None for _, v, _ in rows):
+        return None
+    fig = _figure(size)
+    width, height = size
+    items = [(Line2D([], [], color=BLUE, marker="o", ls="none", ms=5), country),
+             (Line2D([], [], color=VERMILLION, marker="|", ls="none", ms=9, mew=1.6), lang.gettext("Peer median"))]
+    top = _place_legend(fig, items, width, 0.0)
+    missing = lang.gettext("insufficient data")
+    gutter = max(text_width(label, FONT_SIZE) for label, _, _ in rows) + 6 * PT
+    bottom = 14 * PT
+    ax = fig.add_axes((gutter / width, bottom / height, (width - gutter - 10 * PT) / width,
+                       (height - top - bottom - 6 * PT) / height))
+    n = len(rows)
+    y = np.arange(n)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_yticks(y, [label for label, _, _ in rows], fontsize=FONT_SIZE)
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    ax.xaxis.set_major_locator(FixedLocator([0, 0.2, 0.4, 0.6, 0.8, 1.0]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: lang.number(v, 1)))
+    ax.grid(axis="x")
+    ax.set_axisbelow(True)
+    described = []
+    for i, (label, value, median) in enumerate(rows):
+        ax.plot([0, 1], [i, i], color=BAND, lw=3.2, solid_capstyle="round", zorder=1)
+        if median is not None:
+            ax.plot([median], [i], marker="|", ms=11, mew=1.8, color=VERMILLION, zorder=2)
+        if value is None:
+            ax.text(0.015, i, missing, va="center", ha="left", fontsize=SMALL, color=GREY, style="italic", zorder=3)
+            described.append(lang.gettext("{form}: insufficient data").format(form=label))
+            continue
+        ax.plot([value], [i], marker="o", ms=6, color=BLUE, zorder=3)
+        ax.annotate(lang.number(value, 2), (value, i), xytext=(0, 6), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=SMALL, color=BLUE, fontweight="semibold")
+        text = lang.gettext("{form}: {value}").format(form=label, value=lang.number(value, 2))
+        if median is not None:
+            text += lang.gettext(" (peer median {median})").format(median=lang.number(median, 2))
+        described.append(text)
+    ax.set_xlabel(lang.gettext("index, 0 (least secure) to 1 (most secure)"), fontsize=SMALL, color=GREY, labelpad=2)
+    alt = lang.gettext("Dot chart of the security profile of {country} across the forms of security: ").format(
+        country=country) + "; ".join(described) + "."
+    return Chart(_svg(fig), alt, "profile")

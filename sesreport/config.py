@@ -89,6 +89,7 @@ class CountryConfig(Strict):
     stale_after: int = Field(5, ge=1, le=30)
     peer_window: int = Field(5, ge=0, le=30)
     chart_years: int = Field(25, ge=5, le=80)
+    index: str | None = None  # id of a composite index in config/indices/ to show in the brief
     key_figures: tuple[str, ...] = Field(min_length=1, max_length=8)
     summary: tuple[Block, ...] = ()
     sections: dict[str, Section]
@@ -242,11 +243,14 @@ def check_references(loaded: LoadedConfig, catalog: Catalog, known_countries: se
 
 @dataclass
 class Project:
-    """Everything configured: the catalog and the validated country configs."""
+    """Everything configured: the catalog, the validated country configs and the composite indices."""
 
     catalog: Catalog
     countries: dict[str, LoadedConfig]
     config_dir: Path
+    indices: dict = None  # index id -> IndexSpec
+    annex: object = None  # AnnexConfig, when config/annex.yaml exists
+    organisation: dict = None  # the shared organisation name, by language
 
 
 def load_project(config_dir: Path | str, known_countries: set[str] | None = None,
@@ -278,11 +282,35 @@ def load_project(config_dir: Path | str, known_countries: set[str] | None = None
             if code not in available:
                 problems.append(Problem(display_path(config_dir / "countries"), None, f"no configuration for '{code}'",
                                         did_you_mean(code, available) or f"create config/countries/{code}.yaml"))
+    indices = {}
+    if (config_dir / "indices").is_dir():
+        from .index import load_indices
+
+        try:
+            indices = load_indices(config_dir, catalog)
+        except UserError as exc:
+            problems.extend(exc.problems)
+    for cfg in loaded.values():
+        wanted = cfg.config.index
+        if wanted and wanted not in indices and not any("indices" in (p.file or "") for p in problems):
+            file, line = cfg.line_of(("index",))
+            problems.append(Problem(file, line, f"unknown index '{wanted}'",
+                                    did_you_mean(wanted, indices) or "define it in config/indices/<id>.yaml"))
+    from .annex import check_annex, load_annex
+
+    annex = None
+    try:
+        annex = load_annex(config_dir)
+    except UserError as exc:
+        problems.extend(exc.problems)
+    if not any("indices" in (p.file or "") for p in problems):
+        problems.extend(check_annex(annex, indices, config_dir))
     # a problem in the shared defaults shows once, not once per country
     unique = list(dict.fromkeys(problems))
     if unique:
         raise UserError(unique)
-    return Project(catalog, loaded, config_dir)
+    organisation = (defaults.data or {}).get("organisation") or {}
+    return Project(catalog, loaded, config_dir, indices, annex, organisation)
 
 
 def validate_all(config_dir: Path | str, data_dir: Path | str) -> str:

@@ -22,7 +22,29 @@ from babel.support import NullTranslations, Translations
 from .catalog import Indicator
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "ru": "Русский", "uk": "Українська"}
+LANGUAGES = ("en", "fr", "es", "ru", "uk")
+GENDERS = ("m", "f", "n", "pl")
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation where it is defined; it is translated where it is used."""
+    return message
+
+
+def Np_(context: str, message: str) -> tuple[str, str]:
+    """Mark a string with a context (e.g. a grammatical gender) for translation."""
+    return context, message
+
+
+# The World Bank's region and income group names, as printed in documents.
+REGIONS = [N_("East Asia & Pacific"), N_("Europe & Central Asia"), N_("Latin America & Caribbean"),
+           N_("Middle East & North Africa"), N_("North America"), N_("South Asia"), N_("Sub-Saharan Africa")]
+INCOME_GROUPS = {
+    "High income": N_("high-income economies"),
+    "Upper middle income": N_("upper-middle-income economies"),
+    "Lower middle income": N_("lower-middle-income economies"),
+    "Low income": N_("low-income economies"),
+}
 
 
 @functools.lru_cache(maxsize=None)
@@ -71,6 +93,18 @@ class Lang:
     def pgettext(self, context: str, message: str) -> str:
         return self._t.pgettext(context, message)
 
+    def gender(self, ind: Indicator) -> str:
+        """Grammatical gender and number of the indicator's phrase in this language (m, f, n, pl).
+
+        Translators give it in the catalog as the translation of the English phrase in context
+        "gender"; English needs none.
+        """
+        if self.code == "en":
+            return "m"
+        english = ind.phrase.get("en") or ind.label["en"]
+        value = self._t.pgettext("gender", english)
+        return value if value in GENDERS else "m"
+
     # ------------------------------------------------------------------ numbers
 
     def number(self, value: float | None, decimals: int = 0, sign: bool = False) -> str:
@@ -101,12 +135,21 @@ class Lang:
         if unit in ("percent", "percent_growth"):
             return text + self._percent_suffix
         if unit == "years":
-            return text + "\u00a0" + self.gettext("years")
+            return text + "\u00a0" + self.years_word(text)
         if unit == "usd":
             return self.gettext("US${amount}").format(amount=text)
         if unit == "ppp_dollars":
             return self.gettext("PPP${amount}").format(amount=text)
         return text
+
+    def years_word(self, shown: str) -> str:
+        """'years' agreeing with the number as printed: 1 год, 3 года, 5 лет, 73,4 года."""
+        digits = shown.lstrip("+-\u2212")
+        decimal = self.locale.number_symbols["latn"]["decimal"]
+        if decimal in digits:
+            return self.pgettext("fraction", "years")
+        whole = int("".join(ch for ch in digits if ch.isdigit()) or 0)
+        return self.ngettext("year", "years", whole)
 
     def change(self, value: float | None, ind: Indicator, unit: bool = True) -> str:
         """A change with its sign: +0.7 pp for percentages (percentage points), +1.2 years, …
@@ -124,7 +167,7 @@ class Lang:
     def unit_label(self, ind: Indicator) -> str:
         """The unit as a column head or axis label."""
         return {
-            "percent": "%", "percent_growth": "%", "years": self.gettext("years"),
+            "percent": "%", "percent_growth": "%", "years": self.pgettext("unit", "years"),
             "usd": self.gettext("US$"), "ppp_dollars": self.gettext("PPP$"),
             "index": "", "score": self.gettext("score 0–1"), "ratio": self.gettext("ratio"),
         }[ind.unit]
@@ -138,6 +181,21 @@ class Lang:
             suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
             return f"{n}{suffix}"
         return self.gettext("{n}th").format(n=n)
+
+    def country(self, iso3: str, english: str, overrides: dict[str, dict[str, str]] | None = None) -> str:
+        """A country's name in this language: a configured name, else CLDR's (through Babel), else English."""
+        if overrides and iso3 in overrides.get(self.code, {}):
+            return overrides[self.code][iso3]
+        if self.code == "en":
+            return english
+        import pycountry
+
+        found = pycountry.countries.get(alpha_3=iso3)
+        if found is not None:
+            name = self.locale.territories.get(found.alpha_2)
+            if name:
+                return name
+        return english
 
     def date(self, d: date) -> str:
         return format_date(d, format="long", locale=self.locale)
@@ -160,16 +218,6 @@ class Lang:
         if "en" in ind.phrase:
             return self.gettext(ind.phrase["en"])
         return self.indicator(ind)
-
-    def in_sentence(self, country: str) -> str:
-        """A country's name inside an English sentence takes 'the' where usage wants it."""
-        if self.code != "en":
-            return country
-        plural_or_union = ("Republic", "Federation", "Islands", "Kingdom", "States", "Emirates", "Netherlands",
-                           "Philippines", "Bahamas", "Gambia", "Comoros", "Maldives", "Lao PDR", "Union")
-        if any(word in country for word in plural_or_union) and not country.startswith("The "):
-            return "the " + country
-        return country
 
     def text(self, texts: dict[str, str], default: str = "") -> str:
         """A config text in this language, else its English translated through the catalog."""

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .catalog import Catalog
 from .compute import Stat
 from .errors import Problem, UserError
-from .i18n import Lang
+from .i18n import Lang, Np_
 
 
 @dataclass(frozen=True)
@@ -147,29 +147,45 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_FELL = "{indicator} fell from {start} in {start_year} to {value} in {year}"
+_ROSE = "{indicator} rose from {start} in {start_year} to {value} in {year}"
+_STABLE = "{indicator} was stable at {value} in {year} ({start} in {start_year})"
+_WAS = "{indicator} was {value} in {year}"
+
+# One template per grammatical gender and number of the subject, so that languages whose verbs
+# agree with it (Russian, Ukrainian, French) can say so; the context is the gender.
+SENTENCES = {
+    ("fell", "m"): Np_("m", _FELL), ("fell", "f"): Np_("f", _FELL),
+    ("fell", "n"): Np_("n", _FELL), ("fell", "pl"): Np_("pl", _FELL),
+    ("rose", "m"): Np_("m", _ROSE), ("rose", "f"): Np_("f", _ROSE),
+    ("rose", "n"): Np_("n", _ROSE), ("rose", "pl"): Np_("pl", _ROSE),
+    ("stable", "m"): Np_("m", _STABLE), ("stable", "f"): Np_("f", _STABLE),
+    ("stable", "n"): Np_("n", _STABLE), ("stable", "pl"): Np_("pl", _STABLE),
+    ("was", "m"): Np_("m", _WAS), ("was", "f"): Np_("f", _WAS),
+    ("was", "n"): Np_("n", _WAS), ("was", "pl"): Np_("pl", _WAS),
+}
+
+
 def sentence(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, peer_label: str) -> str:
     """One sentence on one indicator: level, change over about ten (or five) years, place among peers."""
     ind = catalog[code]
     subject = lang.phrase(ind)
+    gender = lang.gender(ind)
     _ = lang.gettext
     if not stat.has_data:
-        return _("No data on {indicator} are available for {country}.").format(
-            indicator=subject, country=lang.in_sentence(country))
+        return _("{indicator}: no data available.").format(indicator=_capital(subject))
     value = lang.value(stat.value, ind)
     base = stat.base10 or stat.base5
     if base is not None:
         change = stat.latest.value - base.value
         tol = max(0.03 * abs(base.value), 10.0 ** -ind.decimals)
-        if abs(change) < tol:
-            template = _("{indicator} was stable at {value} in {year} ({start} in {start_year})")
-        elif change < 0:
-            template = _("{indicator} fell from {start} in {start_year} to {value} in {year}")
-        else:
-            template = _("{indicator} rose from {start} in {start_year} to {value} in {year}")
-        text = template.format(indicator=subject, value=value, year=stat.year, start=lang.value(base.value, ind),
-                               start_year=base.year)
+        kind = "stable" if abs(change) < tol else ("fell" if change < 0 else "rose")
+        context, template = SENTENCES[(kind, gender)]
+        text = lang.pgettext(context, template).format(
+            indicator=subject, value=value, year=stat.year, start=lang.value(base.value, ind), start_year=base.year)
     else:
-        text = _("{indicator} was {value} in {year}").format(indicator=subject, value=value, year=stat.year)
+        context, template = SENTENCES[("was", gender)]
+        text = lang.pgettext(context, template).format(indicator=subject, value=value, year=stat.year)
     if stat.peers is not None and stat.position is not None:
         median = lang.value(stat.peers.median, ind)
         if stat.position == "similar":

@@ -147,7 +147,7 @@ def test_no_data_is_said_not_crashed(texts):
     # Russia has no informal employment series in the real files
     row = table_row(texts["RUS"], "Informal employment")
     assert "no data" in row
-    assert "No data on the share of informal employment are available for the Russian Federation." in texts["RUS"]
+    assert "The share of informal employment: no data available." in texts["RUS"]
 
 
 def test_stale_value_flagged(texts, real_dir):
@@ -190,7 +190,7 @@ def test_html_version(built, texts):
     html = (built / "brief" / "RUS.en.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and '<html lang="en">' in html
     assert "<style>" in html and "@page" not in html  # the screen stylesheet, not the print one
-    assert html.count('<img src="data:image/svg+xml;base64,') == 9
+    assert html.count('<img src="data:image/svg+xml;base64,') == 10  # 9 topic charts and the security profile
     assert all(alt.strip() for alt in re.findall(r'alt="([^"]*)"', html))
 
 
@@ -203,3 +203,20 @@ def test_same_inputs_same_bytes(tmp_path):
         hashes.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((out / "brief").iterdir())})
     assert hashes[0] == hashes[1]
     assert set(hashes[0]) == {"UKR.en.pdf", "UKR.en.html", "UKR.en.figures.json"}
+
+
+def test_security_section(texts, built):
+    import json
+
+    text = texts["RUS"]
+    assert "Seven forms of security" in text
+    figures = json.loads((built / "brief" / "RUS.en.figures.json").read_text())
+    [index] = [f for f in figures if f["what"] == "composite index"]
+    value, rank = index["value"], index["rank"]
+    interval = index["rank_interval"]
+    expected = (f"Overall Socio-Economic Security Index (2019): {value:.2f} on a scale from 0 to 1, "
+                f"rank {rank} of {interval['of']} countries (range {interval['p05']}–{interval['p95']} across "
+                f"{interval['draws']:,} alternative calculations).")
+    assert expected in " ".join(text.split())
+    assert "Work security" in text and "insufficient data" in text  # no work-security indicator in the data
+    assert f"Cluster: {index['cluster'].replace('_', '-').capitalize()}." in text

@@ -18,7 +18,7 @@ DEMO = REPO / "demo" / "data"
 @pytest.fixture
 def config(tmp_path) -> Path:
     target = tmp_path / "config"
-    shutil.copytree(CONFIG, target, ignore=shutil.ignore_patterns("indices"))
+    shutil.copytree(CONFIG, target)
     return target
 
 

@@ -26,6 +26,7 @@ class NamesFile(Strict):
     aliases: dict[str, str] = {}
     codes: dict[str, str] = {}
     aggregates: tuple[str, ...] = ()
+    display: dict[str, dict[str, str]] = {}  # language -> ISO3 -> name printed in documents
 
 
 register(NamesFile)
@@ -59,6 +60,7 @@ class CountryRef:
     _aggregate_names: set[str] = field(default_factory=set)
     _code_aliases: dict[str, str] = field(default_factory=dict)
     _spelling: dict[str, str] = field(default_factory=dict)
+    display: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, meta: pd.DataFrame | None, names: NamesFile, file: str | None, vintage: str | None) -> "CountryRef":
@@ -71,6 +73,7 @@ class CountryRef:
             aggregates, aggregate_names = set(), set()
         ref = cls(countries.sort_index(), aggregates, file, vintage)
         ref._aggregate_names = aggregate_names | {norm(n) for n in names.aggregates}
+        ref.display = {lang: dict(table) for lang, table in names.display.items()}
         ref._code_aliases = {k.upper(): v.upper() for k, v in names.codes.items()}
         # names from ISO 3166 first, so the World Bank's own spellings and the aliases override them
         for country in pycountry.countries:

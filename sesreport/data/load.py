@@ -600,7 +600,7 @@ def _write_cache(root: Path, name: str, ds: Dataset) -> None:
             "countries": {"file": ds.countries.file, "vintage": ds.countries.vintage,
                           "aggregates": sorted(ds.countries.aggregate_codes),
                           "names": ds.countries._names, "spelling": ds.countries._spelling, "aggregate_names": sorted(ds.countries._aggregate_names),
-                          "code_aliases": ds.countries._code_aliases},
+                          "code_aliases": ds.countries._code_aliases, "display": ds.countries.display},
         }
         (tmp / "meta.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
         final = root / name
@@ -633,6 +633,7 @@ def _read_cache(path: Path, catalog: Catalog, data_dir: Path) -> Dataset | None:
     ref._spelling = c["spelling"]
     ref._aggregate_names = set(c["aggregate_names"])
     ref._code_aliases = c["code_aliases"]
+    ref.display = c["display"]
     os.utime(path)
     return Dataset(
         obs=tables["obs"], resolved=tables["resolved"], aggregates=tables["aggregates"],

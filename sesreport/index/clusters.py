@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 
 from .config import KINDS, Clusters
+from ..i18n import N_
 
 PACESETTERS, PRAGMATISTS, CONVENTIONALS, MUCH_TO_BE_DONE = "pacesetters", "pragmatists", "conventionals", "much_to_be_done"
 CLUSTERS = (PACESETTERS, PRAGMATISTS, CONVENTIONALS, MUCH_TO_BE_DONE)
-CLUSTER_LABELS = {PACESETTERS: "Pacesetters", PRAGMATISTS: "Pragmatists", CONVENTIONALS: "Conventionals",
-                  MUCH_TO_BE_DONE: "Much-to-be-done"}
+CLUSTER_LABELS = {PACESETTERS: N_("Pacesetters"), PRAGMATISTS: N_("Pragmatists"), CONVENTIONALS: N_("Conventionals"),
+                  MUCH_TO_BE_DONE: N_("Much-to-be-done")}
 
 
 def quantile_text(q: float) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..catalog import FORMS, Catalog
+from ..i18n import N_
 from ..errors import Problem, UserError, did_you_mean, display_path
 from ..schema import Strict, register, validate
 from ..yamlio import Located, load_yaml
@@ -25,13 +26,13 @@ KINDS = ("input", "process", "outcome")
 NORMALISATIONS = ("minmax", "zscore", "rank", "distance_to_target")
 
 FORM_LABELS = {
-    "labour_market": "Labour market security",
-    "employment": "Employment security",
-    "job": "Job security",
-    "work": "Work security",
-    "skill_reproduction": "Skill reproduction security",
-    "income": "Income security",
-    "representation": "Representation security",
+    "labour_market": N_("Labour market security"),
+    "employment": N_("Employment security"),
+    "job": N_("Job security"),
+    "work": N_("Work security"),
+    "skill_reproduction": N_("Skill reproduction security"),
+    "income": N_("Income security"),
+    "representation": N_("Representation security"),
 }
 KIND_LABELS = {"input": "Input", "process": "Process", "outcome": "Outcome"}
 NOT_DECLARED = "not declared in the index configuration"

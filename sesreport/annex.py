@@ -1,0 +1,190 @@
+"""The cross-country statistical annex: every country's composite index, rank interval, cluster and
+data coverage, the methodology generated from the index configuration, and the sources.
+
+The index tables are also exported as CSV and Excel beside the PDF.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+from pydantic import Field
+
+from .catalog import FORMS
+from .data.load import Dataset
+from .errors import Problem, UserError
+from .i18n import Lang, N_
+from .schema import Strict, register, validate
+from .yamlio import load_yaml
+
+Text = dict[str, str]
+
+
+FORM_SHORT = {
+    "labour_market": N_("Labour market"), "employment": N_("Employment"), "job": N_("Job"), "work": N_("Work"),
+    "skill_reproduction": N_("Skill reproduction"), "income": N_("Income"), "representation": N_("Representation"),
+}
+
+
+class AnnexConfig(Strict):
+    index: str
+    languages: tuple[str, ...] = ("en",)
+    title: Text = {}
+    organisation: Text = {}
+    notes: tuple[Text, ...] = Field(default=())
+
+
+register(AnnexConfig)
+
+
+def load_annex(config_dir: Path) -> AnnexConfig | None:
+    path = config_dir / "annex.yaml"
+    if not path.is_file():
+        return None
+    located = load_yaml(path)
+    model, problems = validate(AnnexConfig, located)
+    if problems:
+        raise UserError(problems)
+    return model
+
+
+@dataclass
+class AnnexDocument:
+    context: dict
+    table: pd.DataFrame
+    figures: list[dict] = field(default_factory=list)
+
+    def attachments(self, stem: str) -> list[tuple[str, bytes, str]]:
+        return [(f"{stem}.csv", table_csv(self.table), "The index table behind this annex")]
+
+
+def export_table(result, ds: Dataset) -> pd.DataFrame:
+    """The index table as exported: one row per country, language-neutral column names."""
+    table = result.table().reset_index()
+    table.insert(1, "country", [ds.countries.name(c) for c in table["iso3"]])
+    table.insert(2, "region", [ds.countries.region(c) for c in table["iso3"]])
+    table.insert(3, "income_group", [ds.countries.income(c) for c in table["iso3"]])
+    table["reference_year"] = result.reference_year
+    table = table.sort_values(["rank", "country"], na_position="last", kind="stable").reset_index(drop=True)
+    for col in table.columns:
+        if table[col].dtype == float:
+            table[col] = table[col].round(4)
+    return table
+
+
+def table_csv(table: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    table.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue().encode("utf-8")
+
+
+def table_xlsx(table: pd.DataFrame, when: date, title: str) -> bytes:
+    """An Excel workbook with the table; its internal dates are fixed so that it is reproducible."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "index"
+    sheet.append(list(table.columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in table.itertuples(index=False):
+        sheet.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row])
+    sheet.freeze_panes = "C2"
+    stamp = datetime(when.year, when.month, when.day)
+    book.properties.created = stamp
+    book.properties.modified = stamp
+    book.properties.title = title
+    book.properties.creator = "sesreport"
+    raw = io.BytesIO()
+    book.save(raw)
+    # openpyxl stamps the save time: rewrite the zip with fixed dates, inside and out
+    fixed = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + fixed + rb"\g<2>", data)
+            member = zipfile.ZipInfo(info.filename, date_time=(when.year, when.month, when.day, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = info.external_attr
+            dst.writestr(member, data)
+    return out.getvalue()
+
+
+def build_annex(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: Text, lang: Lang,
+                as_of: date) -> AnnexDocument:
+    from .index import CLUSTER_LABELS, FORM_LABELS, describe_method, describe_sensitivity
+
+    _ = lang.gettext
+    table = export_table(result, ds)
+    forms = [{"id": f, "label": _(FORM_LABELS[f]), "short": _(FORM_SHORT[f])} for f in FORMS]
+    rows = []
+    for r in table.itertuples(index=False):
+        ok = r.status == "ok"
+        interval = ""
+        if ok and hasattr(r, "rank_p05") and pd.notna(r.rank_p05):
+            interval = f"{int(r.rank_p05)}–{int(r.rank_p95)}"
+        rows.append({
+            "iso3": r.iso3,
+            "country": lang.country(r.iso3, r.country, ds.countries.display),
+            "region": _(r.region) if r.region else "",
+            "overall": lang.number(r.overall, 2) if ok else None,
+            "rank": int(r.rank) if ok else None,
+            "interval": interval,
+            "forms": [lang.number(getattr(r, f), 2) if pd.notna(getattr(r, f)) else "" for f in FORMS],
+            "cluster": _(CLUSTER_LABELS[r.cluster]) if ok and isinstance(r.cluster, str) else "",
+            "coverage": lang.number(100 * r.coverage, 0) + "%" if pd.notna(r.coverage) else "",
+        })
+    ranked = [row for row in rows if row["rank"] is not None]
+    unranked = sorted((row for row in rows if row["rank"] is None), key=lambda row: row["country"])
+    clusters = table[table["status"] == "ok"]["cluster"].value_counts()
+    cluster_rows = [{"label": _(CLUSTER_LABELS[c]), "n": int(clusters.get(c, 0))} for c in CLUSTER_LABELS]
+    labels = {code: lang.indicator(ds.catalog[code]) for code in ds.catalog}
+    methodology = describe_method(result.method, labels)
+    sensitivity = describe_sensitivity(result.sensitivity.method) if result.sensitivity is not None else []
+    used_sources = set(result.inputs["source_id"].unique())
+    from .brief import _sources
+
+    covered = len(ranked)
+    context = {
+        "lang": lang.code,
+        "title": lang.text(cfg.title, N_("Socio-economic security across countries: statistical annex")),
+        "index_label": lang.text(result.label),
+        "organisation": lang.text(cfg.organisation or defaults_organisation),
+        "date": lang.date(as_of),
+        "as_of": as_of.isoformat(),
+        "reference_year": result.reference_year,
+        "covered": covered,
+        "considered": len(rows),
+        "forms": forms,
+        "rows": ranked + unranked,
+        "clusters": cluster_rows,
+        "methodology": methodology,
+        "sensitivity": sensitivity,
+        "sources": _sources(ds, used_sources, lang),
+        "illustrative": ds.illustrative,
+        "notice": ds.notice or _("Illustrative data — not official statistics"),
+        "classification": {"file": ds.countries.file, "vintage": ds.countries.vintage},
+    }
+    figures = [{"what": "annex row", "iso3": r.iso3, "overall": None if pd.isna(r.overall) else float(r.overall),
+                "rank": None if pd.isna(r.rank) else int(r.rank), "cluster": r.cluster if isinstance(r.cluster, str) else None}
+               for r in table.itertuples(index=False)]
+    return AnnexDocument(context, table, figures)
+
+
+def check_annex(cfg: AnnexConfig | None, indices: dict, config_dir: Path) -> list[Problem]:
+    if cfg is None or cfg.index in indices:
+        return []
+    from .errors import did_you_mean
+
+    return [Problem(str(config_dir / "annex.yaml"), None, f"unknown index '{cfg.index}'",
+                    did_you_mean(cfg.index, indices) or "define it in config/indices/<id>.yaml")]
