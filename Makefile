@@ -23,7 +23,7 @@ demo: system-deps $(STAMP)
 	@echo "Documents are in $(CURDIR)/output"
 
 test: system-deps $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: system-deps $(STAMP)
 	$(BIN)/python scripts/benchmark.py

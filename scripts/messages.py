@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -35,14 +36,20 @@ METHODS = [
     ("config/indicators.yaml", "sesreport.i18n_extract:extract_yaml"),
     ("config/defaults.yaml", "sesreport.i18n_extract:extract_yaml"),
     ("config/countries/*.yaml", "sesreport.i18n_extract:extract_yaml"),
+    ("config/indices/*.yaml", "sesreport.i18n_extract:extract_yaml"),
+    ("config/annex.yaml", "sesreport.i18n_extract:extract_yaml"),
 ]
 OPTIONS = {"templates/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
+
+
+# fixed, so that regenerating unchanged catalogs changes nothing
+STAMP = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def extract() -> Catalog:
     sys.path.insert(0, str(REPO))
     catalog = Catalog(project="sesreport", version="1", msgid_bugs_address="", copyright_holder="",
-                      charset="utf-8", fuzzy=False)
+                      charset="utf-8", fuzzy=False, creation_date=STAMP, revision_date=STAMP)
     for filename, lineno, message, comments, context in extract_from_dir(
             str(REPO), METHODS, OPTIONS, KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
         if filename.startswith(("tests/", "scripts/", ".venv", "demo/")):
@@ -79,8 +86,14 @@ def main() -> int:
             with po_path.open("rb") as fh:
                 catalog = read_po(fh, locale=lang)
         else:
-            catalog = Catalog(locale=lang, project="sesreport", charset="utf-8")
+            catalog = Catalog(locale=lang, project="sesreport", version="1", charset="utf-8",
+                              creation_date=STAMP, revision_date=STAMP)
         catalog.update(template, no_fuzzy_matching=True)
+        catalog.fuzzy = False
+        catalog.creation_date = STAMP
+        catalog.revision_date = STAMP
+        catalog.last_translator = "sesreport translators"
+        catalog.language_team = f"{lang}"
         buf = io.BytesIO()
         write_po(buf, catalog, sort_output=True, width=100, ignore_obsolete=True, include_previous=False)
         po_path.write_bytes(buf.getvalue())

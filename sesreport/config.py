@@ -228,6 +228,7 @@ def check_references(loaded: LoadedConfig, catalog: Catalog, known_countries: se
                 indicator(chart.indicator, ("sections", sid, "charts", j, "indicator"))
             for i, code in enumerate(chart.indicators):
                 indicator(code, ("sections", sid, "charts", j, "indicators", i))
+    problems.extend(check_narratives(loaded, catalog))
     if known_countries is not None:
         def country(code: str, path: tuple) -> None:
             if code not in known_countries:
@@ -238,6 +239,39 @@ def check_references(loaded: LoadedConfig, catalog: Catalog, known_countries: se
         country(cfg.country, ("country",))
         for i, code in enumerate(cfg.peers.countries):
             country(code, ("peers", "countries", i))
+    return problems
+
+
+def check_narratives(loaded: LoadedConfig, catalog: Catalog) -> list[Problem]:
+    """Narrative blocks: a text in every language the country is built in, and valid references."""
+    from .narrative import Where, check_block
+
+    cfg = loaded.config
+    codes = set(cfg.indicators())
+    problems: list[Problem] = []
+    blocks = [(("summary", i), b) for i, b in enumerate(cfg.summary)]
+    for sid, section in cfg.sections.items():
+        blocks += [(("sections", sid, "narrative", i), b) for i, b in enumerate(section.narrative)]
+    for path, block in blocks:
+        file, line = loaded.line_of(path + ("text",))
+        where = Where(file, line)
+        if isinstance(block.text, str):
+            texts = {cfg.languages[0]: block.text}
+            if len(cfg.languages) > 1:
+                problems.append(Problem(file, line, "this narrative is a single text, but the country is built in "
+                                        + ", ".join(cfg.languages),
+                                        "give it as a mapping by language, e.g. text: {en: …, ru: …}"))
+        else:
+            texts = block.text
+            missing = [lang for lang in cfg.languages if lang not in texts]
+            if missing:
+                problems.append(Problem(file, line, f"this narrative has no text in {', '.join(missing)}",
+                                        f"add {missing[0]}: … (the country is built in {', '.join(cfg.languages)})"))
+        for text in texts.values():
+            problems.extend(check_block(text, where, codes, catalog))
+        if block.when:
+            problems.extend(check_block("{{ " + block.when + " }}", Where(file, loaded.line_of(path + ("when",))[1]),
+                                        codes, catalog))
     return problems
 
 

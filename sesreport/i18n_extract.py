@@ -13,7 +13,8 @@ from typing import Any, Iterator
 
 import yaml
 
-SKIP = {"summary", "narrative", "text"}
+# narratives are written in each language; definitions and descriptions are not printed
+SKIP = {"summary", "narrative", "text", "definition", "description"}
 
 
 def extract_yaml(fileobj, keywords, comment_tags, options) -> Iterator[tuple[int, str, Any, list[str]]]:

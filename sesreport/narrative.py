@@ -147,22 +147,26 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-_FELL = "{indicator} fell from {start} in {start_year} to {value} in {year}"
-_ROSE = "{indicator} rose from {start} in {start_year} to {value} in {year}"
-_STABLE = "{indicator} was stable at {value} in {year} ({start} in {start_year})"
-_WAS = "{indicator} was {value} in {year}"
-
 # One template per grammatical gender and number of the subject, so that languages whose verbs
-# agree with it (Russian, Ukrainian, French) can say so; the context is the gender.
+# agree with it (Russian, Ukrainian, French) can say so; the context is the gender. The English
+# text repeats because the message extractor needs each one written out.
 SENTENCES = {
-    ("fell", "m"): Np_("m", _FELL), ("fell", "f"): Np_("f", _FELL),
-    ("fell", "n"): Np_("n", _FELL), ("fell", "pl"): Np_("pl", _FELL),
-    ("rose", "m"): Np_("m", _ROSE), ("rose", "f"): Np_("f", _ROSE),
-    ("rose", "n"): Np_("n", _ROSE), ("rose", "pl"): Np_("pl", _ROSE),
-    ("stable", "m"): Np_("m", _STABLE), ("stable", "f"): Np_("f", _STABLE),
-    ("stable", "n"): Np_("n", _STABLE), ("stable", "pl"): Np_("pl", _STABLE),
-    ("was", "m"): Np_("m", _WAS), ("was", "f"): Np_("f", _WAS),
-    ("was", "n"): Np_("n", _WAS), ("was", "pl"): Np_("pl", _WAS),
+    ("fell", "m"): Np_("m", "{indicator} fell from {start} in {start_year} to {value} in {year}"),
+    ("fell", "f"): Np_("f", "{indicator} fell from {start} in {start_year} to {value} in {year}"),
+    ("fell", "n"): Np_("n", "{indicator} fell from {start} in {start_year} to {value} in {year}"),
+    ("fell", "pl"): Np_("pl", "{indicator} fell from {start} in {start_year} to {value} in {year}"),
+    ("rose", "m"): Np_("m", "{indicator} rose from {start} in {start_year} to {value} in {year}"),
+    ("rose", "f"): Np_("f", "{indicator} rose from {start} in {start_year} to {value} in {year}"),
+    ("rose", "n"): Np_("n", "{indicator} rose from {start} in {start_year} to {value} in {year}"),
+    ("rose", "pl"): Np_("pl", "{indicator} rose from {start} in {start_year} to {value} in {year}"),
+    ("stable", "m"): Np_("m", "{indicator} was stable at {value} in {year} ({start} in {start_year})"),
+    ("stable", "f"): Np_("f", "{indicator} was stable at {value} in {year} ({start} in {start_year})"),
+    ("stable", "n"): Np_("n", "{indicator} was stable at {value} in {year} ({start} in {start_year})"),
+    ("stable", "pl"): Np_("pl", "{indicator} was stable at {value} in {year} ({start} in {start_year})"),
+    ("was", "m"): Np_("m", "{indicator} was {value} in {year}"),
+    ("was", "f"): Np_("f", "{indicator} was {value} in {year}"),
+    ("was", "n"): Np_("n", "{indicator} was {value} in {year}"),
+    ("was", "pl"): Np_("pl", "{indicator} was {value} in {year}"),
 }
 
 
@@ -200,3 +204,41 @@ def sentence(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, 
     if stat.stale:
         text += " " + _("No more recent value is available.")
     return text
+
+
+def check_block(text: str, where: Where, document_codes: set[str], catalog: Catalog) -> list[Problem]:
+    """Static check of a narrative block: Jinja syntax, and every `ind.<code>.<field>` it reads.
+
+    Run when configs are validated, so that a misspelt reference stops the build with exit 2 and
+    the file and line, instead of failing one document at render time.
+    """
+    from jinja2 import TemplateSyntaxError, nodes
+
+    from .errors import did_you_mean
+
+    try:
+        tree = environment().parse(text)
+    except TemplateSyntaxError as exc:
+        line = where.line + (exc.lineno or 1) - 1 if where.line else None
+        return [Problem(where.file, line, f"in a narrative: {exc.message}",
+                        "only {{ … }} references and {% if %} blocks are allowed")]
+    problems = []
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        inner = node.node
+        if isinstance(inner, nodes.Name) and inner.name == "ind":
+            code = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+            if code not in document_codes:
+                hint = (did_you_mean(str(code), catalog.indicators) or "see config/indicators.yaml") \
+                    if code not in catalog else "add it to one of the document's sections"
+                problems.append(Problem(where.file, where.line, f"in a narrative: unknown indicator '{code}'", hint))
+        elif isinstance(inner, (nodes.Getattr, nodes.Getitem)) and isinstance(inner.node, nodes.Name) \
+                and inner.node.name == "ind" and isinstance(node, nodes.Getattr):
+            if node.attr not in IndicatorView._fields:
+                problems.append(Problem(where.file, where.line, f"in a narrative: unknown field '{node.attr}'",
+                                        did_you_mean(node.attr, IndicatorView._fields)
+                                        or "fields: " + ", ".join(IndicatorView._fields)))
+    for name in tree.find_all(nodes.Name):
+        if name.ctx == "load" and name.name not in ("ind", "country"):
+            problems.append(Problem(where.file, where.line, f"in a narrative: unknown name '{name.name}'",
+                                    "a narrative may read ind.<code>.<field> and country"))
+    return problems

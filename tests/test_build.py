@@ -45,7 +45,7 @@ def config(tmp_path) -> Path:
 
 def test_incremental_rebuilds_only_what_changed(data, config, tmp_path, capsys):
     out = tmp_path / "out"
-    args = ["IDN", "KAZ", "--data", str(data), "--config", str(config), "--out", str(out)]
+    args = ["IDN", "KAZ", "--lang", "en", "--data", str(data), "--config", str(config), "--out", str(out)]
     assert build(*args) == 0
     assert statuses(capsys) == {"brief/IDN.en": "built", "brief/KAZ.en": "built"}
     first = (out / "brief" / "KAZ.en.pdf").stat().st_mtime_ns
@@ -80,24 +80,44 @@ def test_incremental_rebuilds_only_what_changed(data, config, tmp_path, capsys):
     assert not [p for p in out.rglob("*.tmp")]
 
 
-def test_one_failure_does_not_stop_the_others(data, config, tmp_path, capsys):
+def test_one_failure_does_not_stop_the_others(data, config, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
-    args = ["IDN", "UKR", "--data", str(data), "--config", str(config), "--out", str(out)]
+    args = ["IDN", "UKR", "--lang", "en", "--data", str(data), "--config", str(config), "--out", str(out)]
     assert build(*args) == 0
     capsys.readouterr()
-    ukr = config / "countries" / "UKR.yaml"
-    ukr.write_text(ukr.read_text() + "sections:\n  health:\n    narrative: 'Spending is {{ ind.health_spending.latest }}.'\n")
-    assert build(*args) == 1
+    import sesreport.brief
+
+    real_build = sesreport.brief.build_brief
+
+    def failing(ds, loaded, *rest, **kw):
+        if loaded.config.country == "UKR":
+            raise RuntimeError("chart renderer crashed")
+        return real_build(ds, loaded, *rest, **kw)
+
+    monkeypatch.setattr(sesreport.brief, "build_brief", failing)
+    assert build(*args, "--force") == 1
     err = capsys.readouterr().err
-    assert "brief/UKR.en failed" in err
-    assert "UKR.yaml:" in err and "unknown indicator 'health_spending'" in err
+    assert "brief/UKR.en failed" in err and "chart renderer crashed" in err
     assert (out / "brief" / "IDN.en.pdf").is_file()
     # nothing stale looks current: the old Ukrainian files are gone, a note says why
     assert not (out / "brief" / "UKR.en.pdf").exists() and not (out / "brief" / "UKR.en.html").exists()
     note = (out / "brief" / "UKR.en.FAILED.txt").read_text()
-    assert "unknown indicator 'health_spending'" in note
+    assert "chart renderer crashed" in note
     manifest = json.loads((out / ".sesreport-manifest.json").read_text())
     assert "brief/UKR.en" not in manifest and "brief/IDN.en" in manifest
+
+
+def test_narrative_reference_checked_before_building(data, config, tmp_path, capsys):
+    ukr = config / "countries" / "UKR.yaml"
+    ukr.write_text(ukr.read_text() + "sections:\n  health:\n    narrative:\n      - text:\n"
+                   "          en: 'Spending is {{ ind.health_spending.latest }}.'\n"
+                   "          uk: 'Видатки: {{ ind.health_expenditure.lastest }}.'\n")
+    out = tmp_path / "out"
+    assert build("UKR", "--data", str(data), "--config", str(config), "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "UKR.yaml:15: in a narrative: unknown indicator 'health_spending' (did you mean 'health_expenditure'?)" in err
+    assert "UKR.yaml:15: in a narrative: unknown field 'lastest' (did you mean 'latest'?)" in err
+    assert not out.exists()
 
 
 def test_illustrative_stamp_on_every_page(tmp_path):
