@@ -61,6 +61,11 @@ def test_every_message_translated(lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_plural_forms_header(lang):
-    po = catalog(lang)
-    assert po.num_plurals == {"fr": 2, "es": 2, "ru": 3, "uk": 3}[lang]
+def test_plural_forms_follow_the_language(lang):
+    from sesreport.i18n import Lang
+
+    forms = {n: Lang(lang).ngettext("%(num)d country", "%(num)d countries", n) % {"num": n} for n in (1, 2, 5, 21)}
+    assert forms[1] != forms[5]
+    if lang in ("ru", "uk"):  # one, few, many: 1 страна, 2 страны, 5 стран, 21 страна
+        assert len({forms[1].split()[1], forms[2].split()[1], forms[5].split()[1]}) == 3
+        assert forms[21].split()[1] == forms[1].split()[1]
