@@ -109,10 +109,27 @@ def markdown() -> MarkdownIt:
     return md
 
 
+FORBIDDEN_TAGS = "include, import, extends, from, macro, call, block, set, with"
+
+
+def _forbidden(tree) -> list[str]:
+    from jinja2 import nodes
+
+    kinds = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Macro, nodes.CallBlock,
+             nodes.Block, nodes.Assign, nodes.AssignBlock, nodes.With)
+    return sorted({type(node).__name__.lower() for node in tree.find_all(kinds)})
+
+
 def render_block(text: str, context: dict, where: Where) -> Markup:
     """A narrative block: Jinja in the sandbox, then Markdown without HTML, links or images."""
     try:
-        source = environment().from_string(text).render(**context)
+        env = environment()
+        tree = env.parse(text)
+        refused = _forbidden(tree)
+        if refused:
+            raise UserError(Problem(where.file, where.line, f"not allowed in a narrative: {', '.join(refused)}",
+                                    "a narrative may only read ind.<code>.<field> and country, with {% if %}"))
+        source = env.from_string(tree).render(**context)
     except SecurityError as exc:
         raise UserError(Problem(where.file, where.line, f"not allowed in a narrative: {exc}",
                                 "a narrative may only read ind.<code>.<field> and country")) from None
@@ -123,6 +140,9 @@ def render_block(text: str, context: dict, where: Where) -> Markup:
         line = where.line + (getattr(exc, "lineno", 1) or 1) - 1 if where.line else None
         raise UserError(Problem(where.file, line, f"in a narrative: {exc}",
                                 "only {{ … }} references and {% if %} blocks are allowed")) from None
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise UserError(Problem(where.file, where.line, f"in a narrative: {exc}",
+                                "an indicator without data has no value: test ind.<code>.has_data first")) from None
     return Markup(markdown().render(source))
 
 
@@ -137,6 +157,9 @@ def condition_holds(expression: str, context: dict, where: Where) -> bool:
     except TemplateError as exc:
         raise UserError(Problem(where.file, where.line, f"invalid condition '{expression}': {exc}",
                                 'write it like: ind.unemployment.trend == "falling"')) from None
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise UserError(Problem(where.file, where.line, f"in a condition: {exc}",
+                                "an indicator without data has no value: test ind.<code>.has_data first")) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,6 +246,10 @@ def check_block(text: str, where: Where, document_codes: set[str], catalog: Cata
         return [Problem(where.file, line, f"in a narrative: {exc.message}",
                         "only {{ … }} references and {% if %} blocks are allowed")]
     problems = []
+    refused = _forbidden(tree)
+    if refused:
+        problems.append(Problem(where.file, where.line, f"not allowed in a narrative: {', '.join(refused)}",
+                                "a narrative may only read ind.<code>.<field> and country, with {% if %}"))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         inner = node.node
         if isinstance(inner, nodes.Name) and inner.name == "ind":

@@ -50,7 +50,8 @@ def latest_ilo_union(real: Path, iso3: str) -> tuple[int, float]:
 def built(tmp_path_factory, cache_dir) -> Path:
     real = need_real()
     out = tmp_path_factory.mktemp("out")
-    code = main(["build", "--data", str(real), "--out", str(out), "--as-of", AS_OF, "--jobs", "2"])
+    code = main(["build", *NAMES, "--lang", "en", "--data", str(real), "--out", str(out), "--as-of", AS_OF,
+                 "--jobs", "2"])
     assert code == 0
     return out
 

@@ -1,0 +1,127 @@
+"""Briefs in Russian, Ukrainian, French and Spanish: translated text, numbers by locale, every glyph
+rendered, and the PDF saying what the HTML says."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fontTools.ttLib import TTFont
+
+from sesreport.cli import main
+from sesreport.fonts import FACES, font_path
+from sesreport.i18n import Lang
+from tests.conftest import REPO, need_real
+
+AS_OF = "2026-11-27"
+BUILT = {"RUS": "ru", "KAZ": "ru", "UKR": "uk", "SEN": "fr", "PER": "es", "IDN": "en"}
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    real = need_real()
+    folder = tmp_path_factory.mktemp("langs")
+    args = ["build", *BUILT, "--data", str(real), "--out", str(folder), "--as-of", AS_OF, "-j", "2"]
+    for lang in sorted(set(BUILT.values())):
+        args += ["--lang", lang]
+    assert main(args) == 0
+    return folder / "brief"
+
+
+def pdf_text(path: Path, layout: bool = False) -> str:
+    cmd = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if layout else []) + [str(path), "-"]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+
+def test_each_file_name_carries_its_language(out):
+    for iso3, lang in BUILT.items():
+        assert (out / f"{iso3}.{lang}.pdf").is_file() and (out / f"{iso3}.{lang}.html").is_file()
+    assert not (out / "SEN.en.pdf").exists()
+
+
+def test_russian_brief(out, real_dir):
+    text = pdf_text(out / "RUS.ru.pdf", layout=True)
+    ru = Lang("ru")
+    for title in ("Labour market", "Income and poverty", "Gender", "Health", "Representation", "Key figures"):
+        translated = ru.gettext(title)
+        assert re.search("[а-яА-ЯёЁ]", translated) and translated != title
+        assert translated in text, translated
+    assert "Российская Федерация" in text
+    # GDP per capita (PPP) for 2024, from the raw file: thousands with a non-breaking space
+    df = pd.read_csv(real_dir / "wdi_datahub" / "ny.gdp.pcap.pp.cd" / "data.csv")
+    value = float(df[(df["Country Code"] == "RUS") & (df["Year"] == 2024)]["Value"].iloc[0])
+    thousands = f"{round(value):,}".replace(",", "\u00a0")
+    assert thousands in text, thousands
+    # life expectancy for 2024 with a decimal comma
+    le = pd.read_csv(real_dir / "wdi_datahub" / "sp.dyn.le00.in" / "data.csv")
+    years = float(le[(le["Country Code"] == "RUS") & (le["Year"] == 2024)]["Value"].iloc[0])
+    assert f"{years:.1f}".replace(".", ",") in text
+    assert "27 ноября 2026" in text
+
+
+@pytest.mark.parametrize("iso3", ["RUS", "UKR", "SEN", "PER"])
+def test_generated_sentences_are_translated(out, iso3):
+    lang = BUILT[iso3]
+    text = " ".join(pdf_text(out / f"{iso3}.{lang}.pdf").split())
+    for english in ("peer median", "Key figures", "Sources and notes", "no data available", "fell from", "rose from"):
+        assert english not in text, english
+
+
+@pytest.mark.parametrize("iso3", list(BUILT))
+def test_every_glyph_renders(out, iso3):
+    """Only the shipped fonts are embedded (a missing glyph would pull in a fallback font), and every
+    character of the document is in them."""
+    lang = BUILT[iso3]
+    fonts = subprocess.run(["pdffonts", str(out / f"{iso3}.{lang}.pdf")], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    names = {line.split()[0].split("+")[-1] for line in fonts}
+    assert names and all(n.startswith(("Source-Sans-Pro", "Source-Serif-Pro")) for n in names), names
+    cmap = set()
+    for family, _, _, name in FACES:
+        cmap |= set(TTFont(str(font_path(family, name))).getBestCmap())
+    chars = set(visible_text((out / f"{iso3}.{lang}.html").read_text()))
+    missing = sorted(c for c in chars if ord(c) not in cmap and not c.isspace())
+    assert not missing, missing
+
+
+def visible_text(html: str) -> str:
+    body = html[html.index("<body"):]
+    body = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    body = re.sub(r"<img[^>]*>", " ", body)
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def blocks(html: str) -> list[str]:
+    """The text of each paragraph, list item, heading and table cell of the HTML version."""
+    body = html[html.index("<body"):]
+    found = re.findall(r"<(p|li|h1|h2|h3|td|th|figcaption|caption)\b[^>]*>(.*?)</\1>", body, flags=re.S)
+    out = []
+    for _, inner in found:
+        text = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", inner)).split())
+        if text:
+            out.append(text)
+    return out
+
+
+@pytest.mark.parametrize("iso3", ["RUS", "SEN", "PER", "UKR"])
+def test_pdf_says_what_the_html_says(out, iso3):
+    lang = BUILT[iso3]
+    html = (out / f"{iso3}.{lang}.html").read_text()
+    pdf = " ".join(pdf_text(out / f"{iso3}.{lang}.pdf").replace("\u00ad", "").split())
+    pdf_joined = pdf.replace("- ", "-")
+    missing = [b for b in blocks(html) if b not in pdf and b.replace("- ", "-") not in pdf_joined]
+    assert not missing, missing[:5]
+
+
+def test_demo_builds_every_language(tmp_path):
+    out = tmp_path / "demo"
+    assert main(["build", "--data", str(REPO / "demo" / "data"), "--out", str(out), "--as-of", AS_OF]) == 0
+    names = sorted(p.name for p in (out / "brief").glob("*.pdf"))
+    for iso3, lang in BUILT.items():
+        assert f"{iso3}.{lang}.pdf" in names
+    text = pdf_text(out / "brief" / "UKR.uk.pdf")
+    assert "Ілюстративні" in text or Lang("uk").gettext("Illustrative data — not official statistics") in text
