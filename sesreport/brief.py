@@ -233,13 +233,17 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
                            change5=lang.change(s.change5, ind, unit=False) if s.change5 is not None else "–",
                            change10=lang.change(s.change10, ind, unit=False) if s.change10 is not None else "–",
                            median=lang.value(s.peers.median, ind, unit=False) if s.peers else "–",
+                           range=(f"{lang.value(s.peers.low, ind, unit=False)}–{lang.value(s.peers.high, ind, unit=False)}"
+                                  if s.peers else "–"),
                            rank=f"{s.rank}/{s.rank_of}" if s.rank is not None and ind.direction != "neutral" else "–")
                 record(code, "table value", row["value"], s.latest, section=sid)
                 if s.change10 is not None:
                     record(code, "change over 10 years", row["change10"], s.base10, value=s.change10, section=sid)
                 rec.update(year=s.year, value=s.value, source=s.latest.source_id, vintage=s.latest.vintage,
                            file=s.latest.file, line=s.latest.line, change_5y=s.change5, change_10y=s.change10,
-                           peer_median=s.peers.median if s.peers else None, peers_n=s.peers.n if s.peers else 0,
+                           peer_median=s.peers.median if s.peers else None,
+                           peer_min=s.peers.low if s.peers else None, peer_max=s.peers.high if s.peers else None,
+                           peers_n=s.peers.n if s.peers else 0,
                            rank=s.rank, rank_of=s.rank_of)
             records.append(rec)
             rows.append(row)
@@ -303,11 +307,11 @@ def _blocks(blocks, path: tuple, loaded: LoadedConfig, lang: Lang, ncontext: dic
     for i, block in enumerate(blocks):
         file, line = loaded.line_of(path + (i, "text"))
         where = Where(file, line)
-        if block.when and not condition_holds(block.when, ncontext, where):
+        if block.when and not condition_holds(block.when, ncontext, where, lang.code):
             continue
         text = block.text if isinstance(block.text, str) else lang.text(block.text)
         if text:
-            out.append(render_block(text, ncontext, where))
+            out.append(render_block(text, ncontext, where, lang.code))
     return out
 
 

@@ -338,6 +338,9 @@ def run_build(args, data_dir: Path) -> int:
         elif r.status == "failed":
             manifest.pop(r.job.key, None)
     atomic_write(out / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
+    from .preview import write_index
+
+    write_index(out)
     _summary(console, results, out, elapsed)
     return 1 if any(r.status == "failed" for r in results) else 0
 

@@ -75,6 +75,24 @@ def build_parser() -> argparse.ArgumentParser:
     _common(c)
     c.add_argument("--no-cache", action="store_true", help="re-read every file instead of using the cache")
 
+    w = sub.add_parser("watch", help="build, then rebuild what changed whenever a file is saved",
+                       description="Build the documents, then watch the config, templates and data folders and "
+                                   "rebuild the documents a change touches. Stop with Ctrl-C.")
+    w.add_argument("countries", nargs="*", metavar="ISO3", help="countries to build (default: every config)")
+    _common(w)
+    w.add_argument("--out", type=Path, default=Path("output"), metavar="DIR", help="output folder (default: output)")
+    w.add_argument("--as-of", default=None, metavar="DATE", help="build as on this date (YYYY-MM-DD)")
+    w.add_argument("--lang", action="append", default=None, metavar="LANG", help="only these languages (repeatable)")
+    w.add_argument("--document", action="append", default=None, metavar="KIND", help="only these document kinds")
+    w.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="parallel workers")
+    w.add_argument("--serve", action="store_true", help="also serve the output folder on http://127.0.0.1:PORT/")
+    w.add_argument("--port", type=int, default=8000, help="port for --serve (default 8000)")
+
+    s = sub.add_parser("serve", help="preview the built documents in a browser",
+                       description="Serve the output folder on http://127.0.0.1:PORT/ (loopback only). Stop with Ctrl-C.")
+    s.add_argument("--out", type=Path, default=Path("output"), metavar="DIR", help="output folder (default: output)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+
     f = sub.add_parser("fetch", help="download data from the publishers into the data folder",
                        description="Download bulk files from the World Bank or ILOSTAT into the data folder, "
                                    "under the names those sites give them.")
@@ -98,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_validate(args)
         if args.command == "build":
             return cmd_build(args)
+        if args.command == "watch":
+            return cmd_watch(args)
+        if args.command == "serve":
+            return cmd_serve(args)
     except UserError as exc:
         print_problems(exc.problems)
         return exc.exit_code
@@ -157,3 +179,46 @@ def cmd_build(args) -> int:
 
     data_dir = args.data or default_data_dir()
     return run_build(args, data_dir)
+
+
+def cmd_watch(args, stop_event=None) -> int:
+    from .build import run_build
+    from .preview import serve, watch
+    from .render import TEMPLATES
+
+    data_dir = args.data or default_data_dir()
+    args.force, args.no_cache = False, False
+    if args.serve:
+        server = serve(args.out, args.port)
+        print(f"Serving {args.out} on http://127.0.0.1:{server.server_address[1]}/", file=sys.stderr)
+
+    def build() -> None:
+        try:
+            run_build(args, data_dir)
+        except UserError as exc:
+            print_problems(exc.problems)
+
+    def report(change) -> None:
+        if isinstance(change, float):
+            print("waiting for changes (Ctrl-C to stop)", file=sys.stderr)
+        else:
+            names = sorted({Path(path).name for _, path in change})
+            print(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding", file=sys.stderr)
+
+    watch(build, [args.config, TEMPLATES, data_dir], stop_event=stop_event, on_change=report)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import time
+
+    from .preview import serve
+
+    server = serve(args.out, args.port)
+    print(f"Serving {args.out} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", file=sys.stderr)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.shutdown()
+    return 0

@@ -94,12 +94,21 @@ class _Environment(ImmutableSandboxedEnvironment):
         return super().is_safe_attribute(obj, attr, value)
 
 
-@functools.lru_cache(maxsize=1)
-def environment() -> _Environment:
+@functools.lru_cache(maxsize=None)
+def environment(lang: str = "en") -> _Environment:
+    """The sandbox for one language, with formatting filters that follow its locale:
+    `{{ ind.gini.value | number(1) }}`, `{{ ind.gini.gap_value | signed(1) }}`, `{{ x | percent(1) }}`."""
     # The output is Markdown, escaped by the Markdown renderer below, so Jinja does not escape.
     env = _Environment(undefined=StrictUndefined, autoescape=False)
     env.globals.clear()
+    fmt = Lang(lang)
+    env.filters["number"] = lambda value, decimals=0: fmt.number(value, int(decimals))
+    env.filters["signed"] = lambda value, decimals=0: fmt.number(value, int(decimals), sign=True)
+    env.filters["percent"] = lambda value, decimals=1: fmt.with_unit(fmt.number(value, int(decimals)), "percent")
     return env
+
+
+FILTERS = ("number", "signed", "percent", "abs", "round", "lower", "upper", "capitalize", "default")
 
 
 @functools.lru_cache(maxsize=1)
@@ -120,10 +129,10 @@ def _forbidden(tree) -> list[str]:
     return sorted({type(node).__name__.lower() for node in tree.find_all(kinds)})
 
 
-def render_block(text: str, context: dict, where: Where) -> Markup:
+def render_block(text: str, context: dict, where: Where, lang: str = "en") -> Markup:
     """A narrative block: Jinja in the sandbox, then Markdown without HTML, links or images."""
     try:
-        env = environment()
+        env = environment(lang)
         tree = env.parse(text)
         refused = _forbidden(tree)
         if refused:
@@ -146,9 +155,9 @@ def render_block(text: str, context: dict, where: Where) -> Markup:
     return Markup(markdown().render(source))
 
 
-def condition_holds(expression: str, context: dict, where: Where) -> bool:
+def condition_holds(expression: str, context: dict, where: Where, lang: str = "en") -> bool:
     try:
-        return bool(environment().compile_expression(expression, undefined_to_none=False)(**context))
+        return bool(environment(lang).compile_expression(expression, undefined_to_none=False)(**context))
     except SecurityError as exc:
         raise UserError(Problem(where.file, where.line, f"not allowed in a condition: {exc}")) from None
     except UndefinedError as exc:
@@ -264,6 +273,10 @@ def check_block(text: str, where: Where, document_codes: set[str], catalog: Cata
                 problems.append(Problem(where.file, where.line, f"in a narrative: unknown field '{node.attr}'",
                                         did_you_mean(node.attr, IndicatorView._fields)
                                         or "fields: " + ", ".join(IndicatorView._fields)))
+    for node in tree.find_all(nodes.Filter):
+        if node.name not in FILTERS:
+            problems.append(Problem(where.file, where.line, f"in a narrative: unknown filter '{node.name}'",
+                                    did_you_mean(node.name, FILTERS) or "filters: " + ", ".join(FILTERS)))
     for name in tree.find_all(nodes.Name):
         if name.ctx == "load" and name.name not in ("ind", "country"):
             problems.append(Problem(where.file, where.line, f"in a narrative: unknown name '{name.name}'",

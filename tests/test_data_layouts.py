@@ -155,3 +155,20 @@ def test_empty_and_non_utf8_files(tmp_path):
     with pytest.raises(readers.FileUnreadable) as err:
         readers.read_tidy_csv(latin, "l.csv")
     assert err.value.problem.line == 3 and "not UTF-8" in err.value.problem.message
+
+
+def test_sources_yaml_maps_a_files_own_codes(tmp_path):
+    csv_text = "iso3,indicator,year,value\nKAZ,UNEMP_RATE,2023,4.8\nKAZ,TUD,2023,31.0\nKAZ,OTHER,2023,1\n"
+    source = ("  - id: own\n    path: own/*.csv\n    layout: tidy\n    publisher: Team\n"
+              "    map: {UNEMP_RATE: unemployment, TUD: union_densty}\n")
+    data = folder(tmp_path, {"own/s.csv": csv_text.encode()}, source)
+    from sesreport.errors import UserError
+
+    with pytest.raises(UserError) as err:
+        load(data, tmp_path)
+    [problem] = err.value.problems
+    assert "maps 'TUD' to 'union_densty', which is not in the catalog" in problem.message
+    (data / "sources.yaml").write_text((data / "sources.yaml").read_text().replace("union_densty", "union_density"))
+    ds = load(data, tmp_path)
+    assert sorted(zip(ds.obs.indicator, ds.obs.value)) == [("unemployment", 4.8), ("union_density", 31.0)]
+    assert list(ds.unmapped["code"]) == ["OTHER"]

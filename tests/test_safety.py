@@ -175,3 +175,14 @@ def test_config_text_is_escaped(tmp_path):
     assert main(["build", "IDN", "--data", str(DEMO), "--config", str(config), "--out", str(out), "-j", "1"]) == 0
     html = (out / "brief" / "IDN.en.html").read_text()
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; brief" in html
+
+
+def test_formatting_filters_follow_the_language():
+    from sesreport.narrative import environment
+
+    assert environment("ru").from_string("{{ 47362.25 | number(1) }}").render() == "47\u00a0362,3"
+    assert environment("fr").from_string("{{ 5.06 | percent(1) }}").render() == "5,1\u00a0%"
+    assert environment("en").from_string("{{ 1.25 | signed(1) }}").render() == "+1.3"
+    catalog = load_catalog(CONFIG / "indicators.yaml")
+    [problem] = check_block("{{ ind.gini.value | numbr(1) }}", WHERE, {"gini"}, catalog)
+    assert problem.message == "in a narrative: unknown filter 'numbr'" and "did you mean 'number'?" in problem.hint

@@ -393,7 +393,14 @@ def _map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: st
     indicators, consumed1, consumed2 = [], [], []
     unmapped = []
     for c in combos.itertuples(index=False):
-        match = catalog.match(family, c.ind_code, c.ind_name, c.sex, c.classif1, c.classif2)
+        declared = decl.map.get(c.ind_code) or decl.map.get(c.ind_name)
+        if declared:
+            from ..catalog import Match
+
+            match = Match(declared) if declared in catalog else Match(None, problem=(
+                f"sources.yaml maps '{c.ind_code or c.ind_name}' to '{declared}', which is not in the catalog"))
+        else:
+            match = catalog.match(family, c.ind_code, c.ind_name, c.sex, c.classif1, c.classif2)
         indicators.append(match.indicator or "")
         src = match.source
         consumed1.append(bool(src and src.classif1))
