@@ -38,6 +38,7 @@ METHODS = [
     ("config/countries/*.yaml", "sesreport.i18n_extract:extract_yaml"),
     ("config/indices/*.yaml", "sesreport.i18n_extract:extract_yaml"),
     ("config/annex.yaml", "sesreport.i18n_extract:extract_yaml"),
+    ("config/sources.yaml", "sesreport.i18n_extract:extract_sources"),
 ]
 OPTIONS = {"templates/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
 
@@ -60,7 +61,7 @@ def extract() -> Catalog:
 
 def pot_text(catalog: Catalog) -> bytes:
     buf = io.BytesIO()
-    write_po(buf, catalog, omit_header=True, sort_output=True, width=100)
+    write_po(buf, catalog, omit_header=True, sort_output=True, width=100, include_lineno=False)
     return buf.getvalue()
 
 
@@ -95,7 +96,8 @@ def main() -> int:
         catalog.last_translator = "sesreport translators"
         catalog.language_team = f"{lang}"
         buf = io.BytesIO()
-        write_po(buf, catalog, sort_output=True, width=100, ignore_obsolete=True, include_previous=False)
+        write_po(buf, catalog, sort_output=True, width=100, ignore_obsolete=True, include_previous=False,
+                 include_lineno=False)
         po_path.write_bytes(buf.getvalue())
         missing = sum(1 for m in catalog if m.id and not m.string)
         print(f"{lang}: {len(catalog)} messages, {missing} to translate")

@@ -142,7 +142,7 @@ def build_annex(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: Te
             "interval": interval,
             "forms": [lang.number(getattr(r, f), 2) if pd.notna(getattr(r, f)) else "" for f in FORMS],
             "cluster": _(CLUSTER_LABELS[r.cluster]) if ok and isinstance(r.cluster, str) else "",
-            "coverage": lang.number(100 * r.coverage, 0) + "%" if pd.notna(r.coverage) else "",
+            "coverage": lang.with_unit(lang.number(100 * r.coverage, 0), "percent") if pd.notna(r.coverage) else "",
         })
     ranked = [row for row in rows if row["rank"] is not None]
     unranked = sorted((row for row in rows if row["rank"] is None), key=lambda row: row["country"])
@@ -172,8 +172,9 @@ def build_annex(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: Te
         "sensitivity": sensitivity,
         "sources": _sources(ds, used_sources, lang),
         "illustrative": ds.illustrative,
-        "notice": ds.notice or _("Illustrative data — not official statistics"),
-        "classification": {"file": ds.countries.file, "vintage": ds.countries.vintage},
+        "notice": _(ds.notice or N_("Illustrative data — not official statistics")),
+        "classification": {"file": ds.countries.file,
+                           "vintage": lang.date(date.fromisoformat(ds.countries.vintage)) if ds.countries.vintage else None},
     }
     figures = [{"what": "annex row", "iso3": r.iso3, "overall": None if pd.isna(r.overall) else float(r.overall),
                 "rank": None if pd.isna(r.rank) else int(r.rank), "cluster": r.cluster if isinstance(r.cluster, str) else None}

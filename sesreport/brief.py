@@ -188,7 +188,8 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
     tiles = []
     for code in cfg.key_figures:
         ind, s = catalog[code], stats[code]
-        tile = {"label": lang.indicator(ind, short=True), "has_data": s.has_data, "marks": _marks(s)}
+        tile = {"label": lang.indicator(ind, short=True), "has_data": s.has_data, "marks": _marks(s),
+                "value": None, "year": None, "change": None, "peer": None, "position": None}
         if s.has_data:
             tile["value"] = lang.value(s.value, ind)
             tile["year"] = s.year
@@ -213,6 +214,11 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
         findings = []
         if section.sentences:
             findings = [sentence(code, stats[code], catalog, lang, name, plabel) for code in section.indicators]
+            for code, text in zip(section.indicators, findings):
+                s = stats[code]
+                figures.append({"indicator": code, "what": "statement", "section": sid, "text": text,
+                                "trend": s.trend, "position": s.position, "stale": s.stale,
+                                "has_data": s.has_data})
         paragraphs.extend(_blocks(section.narrative, ("sections", sid, "narrative"), loaded, lang, ncontext))
         figs = []
         started = time.perf_counter()
@@ -296,10 +302,14 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
         "security": security,
         "sources": sources,
         "illustrative": ds.illustrative,
-        "notice": ds.notice or _("Illustrative data — not official statistics"),
-        "classification": {"file": ds.countries.file, "vintage": ds.countries.vintage},
+        "notice": _(ds.notice or N_("Illustrative data — not official statistics")),
+        "classification": {"file": ds.countries.file, "vintage": _date_text(ds.countries.vintage, lang)},
     }
     return Document(context, figures, tables, {"charts": chart_seconds})
+
+
+def _date_text(iso: str | None, lang: Lang) -> str | None:
+    return lang.date(date.fromisoformat(iso)) if iso else None
 
 
 def _blocks(blocks, path: tuple, loaded: LoadedConfig, lang: Lang, ncontext: dict) -> list[Markup]:
@@ -370,13 +380,15 @@ def _sources(ds: Dataset, source_ids: set[str], lang: Lang) -> list[dict]:
         if f.source_id not in source_ids or f.error:
             continue
         key = (f.publisher, f.title or f.source_id)
-        entry = groups.setdefault(key, {"publisher": f.publisher, "title": f.title or f.source_id, "releases": set(),
-                                        "licence": f.licence, "attribution": f.attribution, "url": f.url})
+        entry = groups.setdefault(key, {
+            "publisher": lang.gettext(f.publisher), "title": lang.gettext(f.title or f.source_id), "releases": set(),
+            "licence": f.licence, "attribution": lang.gettext(f.attribution) if f.attribution else None,
+            "url": f.url})
         if f.vintage:
             entry["releases"].add(f.vintage)
     out = []
     for key in sorted(groups):
         entry = groups[key]
-        entry["releases"] = sorted(entry["releases"])
+        entry["releases"] = [lang.date(date.fromisoformat(v)) for v in sorted(entry["releases"])]
         out.append(entry)
     return out

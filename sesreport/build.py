@@ -48,6 +48,7 @@ class Result:
     error: str | None = None
     pages: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    changes: dict | None = None  # what moved in the printed figures since the previous build
 
 
 # The state a worker needs; set in the parent before the pool forks, so nothing is pickled.
@@ -213,6 +214,13 @@ def run_job(job: Job) -> Result:
         contents["pdf"] = pdf.data
         timings["pdf"] = time.perf_counter() - t
         paths = outputs_for(job, out)
+        changes = None
+        if "figures.json" in contents:
+            from .changes import compare, load_figures
+
+            previous = load_figures(paths["figures.json"])
+            if previous is not None:
+                changes = compare(previous, json.loads(contents["figures.json"]))
         hashes = {}
         for ext, path in paths.items():
             atomic_write(path, contents[ext])
@@ -220,7 +228,8 @@ def run_job(job: Job) -> Result:
         failed_note = paths["pdf"].with_name(f"{job.stem()}.FAILED.txt")
         if failed_note.exists():
             failed_note.unlink()
-        return Result(job, "built", time.perf_counter() - start, hashes, pages=pdf.pages, timings=timings)
+        return Result(job, "built", time.perf_counter() - start, hashes, pages=pdf.pages, timings=timings,
+                      changes=changes)
     except UserError as exc:
         return _failed(job, out, "\n".join(str(p) for p in exc.problems), start)
     except Exception as exc:  # one document's failure must not stop the others
@@ -341,6 +350,16 @@ def run_build(args, data_dir: Path) -> int:
     from .preview import write_index
 
     write_index(out)
+    changed = {r.job.key: r.changes for r in results if r.changes and (r.changes["moved"] or r.changes["flipped"])}
+    if changed:
+        from .changes import markdown
+
+        atomic_write(out / "changes.md", markdown(changed, as_of.isoformat()).encode("utf-8"))
+        atomic_write(out / "changes.json", json.dumps(changed, indent=1, ensure_ascii=False, sort_keys=True).encode())
+        flips = sum(len(c["flipped"]) for c in changed.values())
+        moves = sum(len(c["moved"]) for c in changed.values())
+        console.print(f"{moves} printed values moved and {flips} statements flipped in {len(changed)} documents: "
+                      f"see {display_path(out / 'changes.md')}")
     _summary(console, results, out, elapsed)
     return 1 if any(r.status == "failed" for r in results) else 0
 

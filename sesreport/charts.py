@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 from dataclasses import dataclass
 
 import matplotlib
@@ -82,6 +83,11 @@ def _face(weight: str) -> FT2Font:
     return FT2Font(str(font_path(SANS, name)))
 
 
+# A FreeType face reads its file through a descriptor that a forked worker would share with its
+# parent (and their reads would interleave): each process opens its own, as matplotlib does.
+os.register_at_fork(after_in_child=_face.cache_clear)
+
+
 def text_width(text: str, size: float, weight: str = "regular") -> float:
     """Width of a one-line text in inches, from the font's unhinted metrics, with a little slack
     for the PDF renderer's own shaping."""
@@ -105,12 +111,14 @@ def _svg(fig: Figure) -> str:
 
 
 def _decimals_for(values: np.ndarray) -> int:
-    """Enough decimals for axis ticks to differ, no more."""
+    """As many decimals as the tick values have (2.5 needs one), at most two."""
+    values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
-    span = float(values.max() - values.min()) if len(values) else 0.0
-    if span >= 5 or span == 0:
-        return 0
-    return 1 if span >= 0.5 else 2
+    for decimals in (0, 1, 2):
+        scaled = values * 10 ** decimals
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6):
+            return decimals
+    return 2
 
 
 def _label_decimals(values) -> int:
@@ -165,6 +173,7 @@ def _trend_axes(fig: Figure, rect: tuple[float, float, float, float], history: p
     labels = [lang.number(float(t), decimals) for t in ticks]
     gutter = max(text_width(s, SMALL) for s in labels) + 4 * PT
     left, bottom, w, h = rect
+    w -= 9 * PT  # room for half of the last year's label at the right edge
     ax = fig.add_axes(((left + gutter) / width, bottom / height, (w - gutter) / width, h / height))
     ax.grid(axis="y")
     ax.set_axisbelow(True)
@@ -284,7 +293,8 @@ def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicat
         ax.set_ylim(ticks[0], headroom)
         value = float(data.at[pos, "value"])
         where = pos / max(n - 1, 1)
-        ax.annotate(f"{names.get(iso3, iso3)}: {lang.number(value, _label_decimals(data['value']))}",
+        ax.annotate(lang.gettext("{country}: {value}").format(country=names.get(iso3, iso3),
+                                                               value=lang.number(value, _label_decimals(data["value"]))),
                     (pos, value), xytext=(pos, ticks[-1] + (ticks[-1] - ticks[0]) * 0.1), textcoords="data",
                     ha="center" if 0.25 < where < 0.75 else ("left" if where <= 0.25 else "right"),
                     va="bottom", color=BLUE, fontsize=FONT_SIZE, fontweight="semibold",
@@ -296,10 +306,13 @@ def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicat
                       else lang.gettext("countries, highest to lowest"), fontsize=SMALL, color=GREY, labelpad=2)
     years = sorted({int(y) for y in data["year"]})
     span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
+    mine = float(data.at[pos, "value"])
+    better = data["value"] < mine if ind.direction == "lower_better" else data["value"] > mine
+    rank = int(better.sum()) + 1  # ties share the better rank, as in the tables
     alt = lang.gettext("Bar chart ranking {n} countries by {indicator} (latest values, {years}); "
                        "{country} is {rank} with {value}").format(
-        n=n, indicator=lang.indicator(ind), years=span, country=names.get(iso3, iso3), rank=lang.ordinal(pos + 1),
-        value=lang.value(float(data.at[pos, "value"]), ind))
+        n=n, indicator=lang.indicator(ind), years=span, country=names.get(iso3, iso3), rank=lang.ordinal(rank),
+        value=lang.value(mine, ind))
     if median is not None:
         alt += lang.gettext(", against a peer median of {median}").format(median=lang.value(median, ind))
     return Chart(_svg(fig), alt + ".", "ranking")
@@ -358,7 +371,7 @@ def profile(rows: list[tuple[str, float | None, float | None]], country: str, la
     top = _place_legend(fig, items, width, 0.0)
     missing = lang.gettext("insufficient data")
     gutter = max(text_width(label, FONT_SIZE) for label, _, _ in rows) + 6 * PT
-    bottom = 14 * PT
+    bottom = 24 * PT  # tick labels and the axis title below them
     ax = fig.add_axes((gutter / width, bottom / height, (width - gutter - 10 * PT) / width,
                        (height - top - bottom - 6 * PT) / height))
     n = len(rows)
@@ -378,7 +391,8 @@ def profile(rows: list[tuple[str, float | None, float | None]], country: str, la
         if median is not None:
             ax.plot([median], [i], marker="|", ms=11, mew=1.8, color=VERMILLION, zorder=2)
         if value is None:
-            ax.text(0.015, i, missing, va="center", ha="left", fontsize=SMALL, color=GREY, style="italic", zorder=3)
+            ax.text(0.015, i, missing, va="center", ha="left", fontsize=SMALL, color=GREY, zorder=3,
+                    bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none"})
             described.append(lang.gettext("{form}: insufficient data").format(form=label))
             continue
         ax.plot([value], [i], marker="o", ms=6, color=BLUE, zorder=3)

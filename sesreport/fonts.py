@@ -15,14 +15,12 @@ import font_source_serif_pro
 SANS = "Source Sans Pro"
 SERIF = "Source Serif Pro"
 
-# (family, weight, style, file name)
+# (family, weight, style, file name). The italic faces of this release have no Cyrillic, so none
+# is declared: documents do not set text in italics, and any italic would be slanted from these.
 FACES = [
     (SANS, 400, "normal", "SourceSansPro-Regular.ttf"),
-    (SANS, 400, "italic", "SourceSansPro-It.ttf"),
     (SANS, 600, "normal", "SourceSansPro-Semibold.ttf"),
-    (SANS, 600, "italic", "SourceSansPro-SemiboldIt.ttf"),
     (SANS, 700, "normal", "SourceSansPro-Bold.ttf"),
-    (SANS, 700, "italic", "SourceSansPro-BoldIt.ttf"),
     (SERIF, 400, "normal", "SourceSerifPro-Regular.ttf"),
     (SERIF, 600, "normal", "SourceSerifPro-Semibold.ttf"),
     (SERIF, 700, "normal", "SourceSerifPro-Bold.ttf"),

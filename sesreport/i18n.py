@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
@@ -24,6 +24,8 @@ from .catalog import Indicator
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("en", "fr", "es", "ru", "uk")
 GENDERS = ("m", "f", "n", "pl")
+# CLDR's minimum grouping digits: Spanish writes 1104 but 11 040 (Babel does not apply this rule)
+MIN_GROUPING = {"es": 2}
 
 
 def N_(message: str) -> str:
@@ -78,7 +80,8 @@ class Lang:
 
     @functools.cached_property
     def locale(self) -> Locale:
-        return Locale.parse(self.code)
+        # English documents follow British usage, as the ILO does: "27 November 2026", "labour"
+        return Locale.parse("en_GB" if self.code == "en" else self.code)
 
     @functools.cached_property
     def _t(self) -> NullTranslations:
@@ -108,14 +111,18 @@ class Lang:
     # ------------------------------------------------------------------ numbers
 
     def number(self, value: float | None, decimals: int = 0, sign: bool = False) -> str:
+        """A number as the language prints it: grouping and decimal marks by locale, a true minus sign."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
         value = round_half_away(value, decimals)
         if value == 0:
             value = 0.0  # never print "-0.0"
-        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        grouping = abs(value) >= 10 ** (3 + MIN_GROUPING.get(self.code, 1) - 1)
+        pattern = ("#,##0" if grouping else "0") + ("." + "0" * decimals if decimals else "")
         text = format_decimal(value, format=pattern, locale=self.locale)
-        if sign and value > 0:
+        if value < 0:
+            text = "\u2212" + text.lstrip("-\u2212")
+        elif sign and value > 0:
             text = self.locale.number_symbols["latn"]["plusSign"] + text
         return text
 
@@ -147,6 +154,10 @@ class Lang:
         digits = shown.lstrip("+-\u2212")
         decimal = self.locale.number_symbols["latn"]["decimal"]
         if decimal in digits:
+            number = float(digits.replace("\u00a0", "").replace("\u202f", "").replace(".", "").replace(",", ".")
+                           if decimal == "," else digits.replace(",", ""))
+            if self.locale.plural_form(number) == "one":  # French: 1,3 an
+                return self.ngettext("year", "years", 1)
             return self.pgettext("fraction", "years")
         whole = int("".join(ch for ch in digits if ch.isdigit()) or 0)
         return self.ngettext("year", "years", whole)
@@ -180,6 +191,8 @@ class Lang:
         if self.code == "en":
             suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
             return f"{n}{suffix}"
+        if self.code == "fr" and n == 1:
+            return "1er"
         return self.gettext("{n}th").format(n=n)
 
     def country(self, iso3: str, english: str, overrides: dict[str, dict[str, str]] | None = None) -> str:
@@ -201,7 +214,8 @@ class Lang:
         return format_date(d, format="long", locale=self.locale)
 
     def month(self, d: date) -> str:
-        return format_date(d, format="LLLL y", locale=self.locale)
+        """Month and year as the language writes them: July 2026, julio de 2026, июль 2026 г."""
+        return format_skeleton("yMMMM", d, locale=self.locale)
 
     # ------------------------------------------------------------------ names
 

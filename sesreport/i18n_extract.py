@@ -45,3 +45,20 @@ def _walk(node, path: tuple) -> Iterator[tuple[int, str, Any, list[str]]]:
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             yield from _walk(item, path + (i,))
+
+
+SOURCE_KEYS = ("publisher", "title", "attribution")
+
+
+def extract_sources(fileobj, keywords, comment_tags, options) -> Iterator[tuple[int, str, Any, list[str]]]:
+    """sources.yaml: each source's publisher, title and attribution, printed on the sources page."""
+    node = yaml.compose(fileobj.read().decode("utf-8-sig"), Loader=yaml.SafeLoader)
+    if node is None:
+        return
+    for key_node, value_node in node.value:
+        if key_node.value != "sources" or not isinstance(value_node, yaml.SequenceNode):
+            continue
+        for item in value_node.value:
+            for k, v in item.value:
+                if k.value in SOURCE_KEYS and isinstance(v, yaml.ScalarNode) and v.value.strip():
+                    yield v.start_mark.line + 1, "gettext", " ".join(v.value.split()), [f"sources.{k.value}"]

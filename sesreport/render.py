@@ -7,6 +7,7 @@ network) is refused by :class:`SafeFetcher`. Stylesheets and fonts are parsed on
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ def safe_fetcher():
 
 
 @functools.lru_cache(maxsize=1)
-def _print_setup():
+def _print_setup():  # released at exit (below), while WeasyPrint's font library is still loaded
     """Font configuration and parsed stylesheets, shared by every document of this process."""
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
@@ -111,9 +112,13 @@ def _print_setup():
     return fonts, sheets
 
 
-def write_pdf(html: str, *, attachments: list[tuple[str, bytes, str]] = (), variant: str | None = "pdf/a-3u",
+atexit.register(_print_setup.cache_clear)
+
+
+def write_pdf(html: str, *, attachments: list[tuple[str, bytes, str]] = (), variant: str | None = "pdf/a-3a",
               tags: bool = True, stamp: datetime | None = None) -> "Pdf":
-    """Render HTML to PDF bytes, tagged for accessibility, with data files attached.
+    """Render HTML to PDF bytes: PDF/A-3a (archival, tagged) that also declares PDF/UA-1 (the tags,
+    language, title and alternative texts it needs are in place), with the data files attached.
 
     `stamp` dates the attachments (default: the epoch), so that the same inputs give the same bytes.
     """
@@ -126,7 +131,8 @@ def write_pdf(html: str, *, attachments: list[tuple[str, bytes, str]] = (), vari
              for name, data, description in attachments]
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
     options = {"stylesheets": sheets, "attachments": files or None, "pdf_identifier": identifier,
-               "pdf_variant": variant, "pdf_tags": tags, "custom_metadata": True}
+               "pdf_variant": variant, "pdf_tags": tags, "custom_metadata": True,
+               "xmp_metadata": [(TEMPLATES / "pdfua.xmp").as_uri()] if tags else None}
     document = doc.render(font_config=fonts, **options)
     return Pdf(document.write_pdf(**options), len(document.pages))
 

@@ -162,8 +162,8 @@ def test_sources_page_lists_vintages_and_licence(texts):
     text = texts["UKR"]
     sources = text[text.index("Sources and notes", text.index("Representation")):]
     assert "International Labour Organization, ILOSTAT database" in sources
-    assert "2026-07-01" in sources and "CC BY 4.0" in sources
-    assert "World Bank classification of 2021-09-15" in " ".join(sources.split())
+    assert "1 July 2026" in sources and "CC BY 4.0" in sources
+    assert "World Bank classification of 15 September 2021" in " ".join(sources.split())
 
 
 def test_pdf_metadata_and_attachments(built):
@@ -203,7 +203,7 @@ def test_same_inputs_same_bytes(tmp_path):
         assert main(["build", "UKR", "--data", str(real), "--out", str(out), "--as-of", AS_OF, "-j", "1"]) == 0
         hashes.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((out / "brief").iterdir())})
     assert hashes[0] == hashes[1]
-    assert set(hashes[0]) == {"UKR.en.pdf", "UKR.en.html", "UKR.en.figures.json"}
+    assert set(hashes[0]) == {f"UKR.{lang}.{ext}" for lang in ("en", "uk") for ext in ("pdf", "html", "figures.json")}
 
 
 def test_security_section(texts, built):
@@ -221,3 +221,33 @@ def test_security_section(texts, built):
     assert expected in " ".join(text.split())
     assert "Work security" in text and "insufficient data" in text  # no work-security indicator in the data
     assert f"Cluster: {index['cluster'].replace('_', '-').capitalize()}." in text
+
+
+def test_pdf_is_archival_and_accessible(built):
+    """PDF/A-3a with PDF/UA-1 declared: tagged, language and title set, alt text on every figure,
+    the data attached as associated files."""
+    reader = PdfReader(built / "brief" / "KAZ.en.pdf")
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert re.search(r"pdfaid:part[^0-9]*3", xmp) and re.search(r"pdfaid:conformance[^A-Z]*A", xmp)
+    assert re.search(r"pdfuaid:part[^0-9]*1", xmp)
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert root["/Lang"] == "en" and reader.metadata.title.startswith("Kazakhstan")
+    assert len({ref.idnum for ref in root["/AF"]}) == 6  # figures.json and one CSV per section
+    figures = [o for o in _walk_struct(root["/StructTreeRoot"]) if o.get("/S") == "/Figure"]
+    assert len(figures) == 10 and all(str(f.get("/Alt", "")).strip() for f in figures)
+
+
+def _walk_struct(node):
+    node = node.get_object()
+    yield node
+    kids = node.get("/K")
+    if kids is None:
+        return
+    if not isinstance(kids, list):
+        kids = [kids]
+    for kid in kids:
+        kid = kid.get_object() if hasattr(kid, "get_object") else kid
+        if isinstance(kid, dict) and ("/S" in kid or "/K" in kid):
+            yield from _walk_struct(kid)

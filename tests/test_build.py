@@ -137,3 +137,27 @@ def test_illustrative_stamp_on_every_page(tmp_path):
 def test_nothing_to_build(tmp_path, capsys):
     assert main(["build", "IDN", "--lang", "xx", "--data", str(DEMO), "--out", str(tmp_path)]) == 2
     assert "nothing to build" in capsys.readouterr().err
+
+
+def test_change_log_after_a_data_update(data, tmp_path, capsys):
+    """A new vintage lowers Indonesia's latest life expectancy sharply: the rebuilt brief's change
+    log lists the values that moved and the statement that flipped from rising to falling."""
+    out = tmp_path / "out"
+    args = ["IDN", "--lang", "en", "--data", str(data), "--out", str(out)]
+    assert build(*args) == 0
+    assert not (out / "changes.md").exists()
+    wdi = data / "wdi_api" / "API_DEMO_DS2_en_csv_v2_1.csv"
+    lines = wdi.read_bytes().split(b"\r\n")
+    i = next(i for i, line in enumerate(lines) if line.startswith(b'"Indonesia","IDN","Life expectancy'))
+    cells = lines[i].split(b",")
+    j = max(k for k, c in enumerate(cells) if c.strip(b'"'))
+    cells[j] = b'"60.0"'
+    lines[i] = b",".join(cells)
+    wdi.write_bytes(b"\r\n".join(lines))
+    capsys.readouterr()
+    assert build(*args) == 0
+    assert "statements flipped" in capsys.readouterr().err
+    log = (out / "changes.md").read_text()
+    assert "## brief/IDN.en" in log
+    assert "**life_expectancy** (trend rising → falling" in log or "**life_expectancy** (trend stable → falling" in log
+    assert "life_expectancy, key figure:" in log and "→ 60.0\u00a0years" in log

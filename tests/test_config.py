@@ -109,7 +109,7 @@ def test_file_name_must_match_country(config):
 
 def test_cli_validate(config, capsys):
     assert main(["validate", "--config", str(config), "--data", str(DEMO)]) == 0
-    assert "OK: 4 country configs" in capsys.readouterr().out
+    assert "OK: 6 country configs" in capsys.readouterr().out
     write(config, "IDN.yaml", "country: IDN\nkey_figures: [gni]\n")
     assert main(["validate", "--config", str(config), "--data", str(DEMO)]) == 2
     err = capsys.readouterr().err

@@ -612,8 +612,10 @@ def _write_cache(root: Path, name: str, ds: Dataset) -> None:
         (tmp / "meta.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
         final = root / name
         if final.exists():
-            shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+            # the key is the content: another process has written the same thing meanwhile
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
         return

@@ -39,9 +39,10 @@ def cached_index(spec: IndexSpec, ds, cache_dir: Path, build) -> IndexResult:
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
-        for old in path.parent.glob(f"index-{spec.id}-*.pickle"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        # keep the few most recent results (several data folders may be in use)
+        results = sorted(path.parent.glob(f"index-{spec.id}-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in results[6:]:
+            old.unlink(missing_ok=True)
     except OSError:
         pass
     return result
