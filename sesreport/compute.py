@@ -181,16 +181,29 @@ def indicator_stat(headline: pd.DataFrame, iso3: str, peers: list[str], ind: Ind
     return stat
 
 
-def peer_band(headline: pd.DataFrame, peers: list[str], first: int, last: int, min_peers: int = 3) -> pd.DataFrame:
-    """Per year: the peers' median and 10th–90th percentile range, where at least `min_peers` report."""
-    rows = headline[headline["iso3"].isin(peers) & headline["year"].between(first, last)]
+def peer_band(headline: pd.DataFrame, peers: list[str], first: int, last: int, min_peers: int = 3,
+              carry: int = 5) -> pd.DataFrame:
+    """Per year: the peers' median and 10th–90th percentile range, where at least `min_peers` report.
+
+    Each peer counts in a year with its latest value at most `carry` years old, so that survey
+    series (a Gini index every few years) give a band of the same peers rather than of whichever
+    happened to be surveyed that year.
+    """
+    rows = headline[headline["iso3"].isin(peers) & headline["year"].between(first - carry, last)]
     if not len(rows):
         return pd.DataFrame(columns=["year", "median", "low", "high", "n"])
-    g = rows.groupby("year")["value"]
-    band = pd.DataFrame({
-        "median": g.median(),
-        "low": g.quantile(0.1),
-        "high": g.quantile(0.9),
-        "n": g.size(),
-    }).reset_index()
-    return band[band["n"] >= min_peers].reset_index(drop=True)
+    wide = rows.pivot_table(index="year", columns="iso3", values="value", aggfunc="last")
+    wide = wide.reindex(range(first - carry, last + 1)).ffill(limit=carry).loc[first:last]
+    values = wide.to_numpy(dtype=float)
+    counts = np.sum(~np.isnan(values), axis=1)
+    keep = counts >= min_peers
+    if not keep.any():
+        return pd.DataFrame(columns=["year", "median", "low", "high", "n"])
+    kept = values[keep]
+    return pd.DataFrame({
+        "year": wide.index[keep].astype(int),
+        "median": np.nanmedian(kept, axis=1),
+        "low": np.nanquantile(kept, 0.1, axis=1),
+        "high": np.nanquantile(kept, 0.9, axis=1),
+        "n": counts[keep],
+    })
