@@ -112,8 +112,9 @@ class DataFingerprints:
         frame = pd.DataFrame({"iso3": res["iso3"], "indicator": res["indicator"], "h": row_hash})
         grouped = frame.groupby(["iso3", "indicator"], sort=False)["h"]
         sums = grouped.sum()  # wraps modulo 2**64: order-independent
-        counts = grouped.size()
-        self.digests = {k: f"{int(sums[k])}:{int(counts[k])}" for k in sums.index}
+        counts = grouped.size().reindex(sums.index)
+        self.digests = {k: f"{s}:{n}" for k, s, n in zip(sums.index, sums.to_numpy().tolist(),
+                                                           counts.to_numpy().tolist())}
         meta = [ds.illustrative, ds.notice, ds.countries.vintage,
                 [(f.source_id, f.path, f.vintage, f.title, f.licence, f.attribution, f.url) for f in ds.files]]
         self.meta = hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode()).hexdigest()
@@ -126,21 +127,34 @@ class DataFingerprints:
         return h.hexdigest()
 
 
-def index_digest(result, countries: list[str]) -> str:
-    """What a brief prints from a composite index, for the countries it shows, rounded as printed."""
-    if result is None:
-        return "-"
-    values = result.values.reindex(countries).round(2)
-    ranks = result.ranks.reindex(countries)
-    parts = [values.to_csv(), ranks.to_csv(), result.clusters.reindex(countries).to_csv(), str(result.label)]
-    if result.sensitivity is not None:
-        parts.append(json.dumps([result.sensitivity.country(c) for c in countries if c in result.values.index],
-                                sort_keys=True, default=str))
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+class IndexDigests:
+    """A digest per country of what a brief prints from a composite index, rounded as printed."""
+
+    def __init__(self, result):
+        values = result.values.round(2)
+        clusters = result.clusters.reindex(values.index)
+        low = high = None
+        if result.sensitivity is not None:
+            low = result.sensitivity.rank_p05.reindex(values.index)
+            high = result.sensitivity.rank_p95.reindex(values.index)
+        self.by_country = {}
+        for i, iso3 in enumerate(values.index):
+            parts = [repr(v) for v in values.iloc[i].tolist()] + [str(r) for r in result.ranks.iloc[i].tolist()]
+            parts.append(str(clusters.iloc[i]))
+            if low is not None:
+                parts += [str(low.iloc[i]), str(high.iloc[i])]
+            self.by_country[iso3] = "|".join(parts)
+        self.label = str(result.label) + str(result.reference_year)
+
+    def of(self, countries: list[str]) -> str:
+        h = hashlib.sha256(self.label.encode())
+        for c in sorted(countries):
+            h.update(f"{c}:{self.by_country.get(c, '-')};".encode())
+        return h.hexdigest()
 
 
 def job_hash(job: Job, project, ds, fingerprints: DataFingerprints, as_of: date, code: str, templates: str,
-             indices: dict) -> str:
+             indices: dict, index_digests: dict) -> str:
     from .compute import peers_of
 
     parts: dict = {"job": job.key, "as_of": as_of.isoformat(), "code": code, "templates": templates}
@@ -152,7 +166,7 @@ def job_hash(job: Job, project, ds, fingerprints: DataFingerprints, as_of: date,
             config=cfg.model_dump(mode="json"),
             data=fingerprints.of(shown, cfg.indicators()),
             countries={c: (ds.countries.name(c), ds.countries.region(c), ds.countries.income(c)) for c in shown},
-            index=index_digest(indices.get(cfg.index), shown),
+            index=index_digests[cfg.index].of(shown) if cfg.index in index_digests else "-",
         )
     else:
         result = indices[job.iso3]
@@ -300,18 +314,59 @@ def up_to_date(entry: dict | None, digest: str, out: Path) -> bool:
     return True
 
 
+QUICK = "_quick"
+
+
+def quick_fingerprint(args, data_dir: Path, as_of: date) -> tuple[str, str]:
+    """(selection, fingerprint of every input): the code, templates, config and data files, by
+    content. When it matches the last build of the same selection, nothing can have changed, and the
+    run ends before the data and the document libraries are even imported."""
+    selection = json.dumps({
+        "countries": sorted(c.upper() for c in args.countries), "lang": sorted(args.lang or []),
+        "document": sorted(args.document or []), "data": str(Path(data_dir).resolve()),
+        "config": str(Path(args.config).resolve()),
+    }, sort_keys=True)
+    h = hashlib.sha256(f"{selection}|{as_of.isoformat()}|{code_fingerprint()}|{templates_fingerprint()}".encode())
+    for folder in (Path(args.config), Path(data_dir)):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and (not path.name.startswith(".") or path.name == ".fetch.json"):
+                h.update(str(path.relative_to(folder)).encode())
+                h.update(hashlib.sha256(path.read_bytes()).digest())
+    return selection, h.hexdigest()
+
+
+def _quick_unchanged(manifest: dict, selection: str, fingerprint: str, out: Path) -> list[str] | None:
+    record = manifest.get(QUICK, {}).get(selection)
+    if not record or record.get("fingerprint") != fingerprint:
+        return None
+    keys = record.get("jobs", [])
+    if not keys or not all(up_to_date(manifest.get(k), manifest.get(k, {}).get("hash"), out) for k in keys):
+        return None
+    return keys
+
+
 def run_build(args, data_dir: Path) -> int:
     from rich.console import Console
 
     console = Console(stderr=True, highlight=False)
-    from .config import load_project
-    from .data.load import as_of as parse_as_of
-    from .data.load import load_dataset
-
     try:
-        as_of = parse_as_of(args.as_of)
+        as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
     except ValueError:
         raise UserError(Problem(None, None, f"--as-of '{args.as_of}' is not a date", "write it as YYYY-MM-DD")) from None
+    out: Path = args.out
+    selection, quick = quick_fingerprint(args, data_dir, as_of)
+    if not args.force and not args.no_cache:
+        keys = _quick_unchanged(load_manifest(out), selection, quick, out)
+        if keys is not None:
+            jobs = [Job(k.split("/")[0], *k.split("/")[1].rsplit(".", 1)) for k in keys]
+            _summary(console, [Result(j, "unchanged") for j in jobs], out, 0.0)
+            return 0
+
+    from .config import load_project
+    from .data.load import load_dataset
+
     countries = [c.upper() for c in args.countries] or None
     ds = load_dataset(data_dir, args.config, use_cache=not args.no_cache)
     for p in ds.problems:
@@ -326,12 +381,13 @@ def run_build(args, data_dir: Path) -> int:
     if not jobs:
         raise UserError(Problem(None, None, "nothing to build for the selection given",
                                 "check the ISO3 codes, --lang and --document against the country configs"))
-    out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     manifest = load_manifest(out)
     fingerprints = DataFingerprints(ds)
     code, templates = code_fingerprint(), templates_fingerprint()
-    digests = {job.key: job_hash(job, project, ds, fingerprints, as_of, code, templates, indices) for job in jobs}
+    index_digests = {i: IndexDigests(r) for i, r in indices.items()}
+    digests = {job.key: job_hash(job, project, ds, fingerprints, as_of, code, templates, indices, index_digests)
+               for job in jobs}
     todo = [j for j in jobs if args.force or not up_to_date(manifest.get(j.key), digests[j.key], out)]
     results = [Result(j, "unchanged") for j in jobs if j not in todo]
 
@@ -346,6 +402,11 @@ def run_build(args, data_dir: Path) -> int:
             manifest[r.job.key] = {"hash": digests[r.job.key], "outputs": r.outputs}
         elif r.status == "failed":
             manifest.pop(r.job.key, None)
+    quick_records = manifest.setdefault(QUICK, {})
+    if any(r.status == "failed" for r in results):
+        quick_records.pop(selection, None)
+    else:
+        quick_records[selection] = {"fingerprint": quick, "jobs": sorted(j.key for j in jobs)}
     atomic_write(out / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
     from .preview import write_index
 

@@ -238,6 +238,12 @@ def sentence(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, 
     return text
 
 
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str):
+    """Parse once: every country inheriting a block from the shared defaults checks the same text."""
+    return environment().parse(text)
+
+
 def check_block(text: str, where: Where, document_codes: set[str], catalog: Catalog) -> list[Problem]:
     """Static check of a narrative block: Jinja syntax, and every `ind.<code>.<field>` it reads.
 
@@ -249,7 +255,7 @@ def check_block(text: str, where: Where, document_codes: set[str], catalog: Cata
     from .errors import did_you_mean
 
     try:
-        tree = environment().parse(text)
+        tree = _parsed(text)
     except TemplateSyntaxError as exc:
         line = where.line + (exc.lineno or 1) - 1 if where.line else None
         return [Problem(where.file, line, f"in a narrative: {exc.message}",

@@ -18,6 +18,8 @@ def write_index(out: Path) -> None:
     manifest = load_manifest(out)
     rows = []
     for key, entry in sorted(manifest.items()):
+        if key.startswith("_"):
+            continue
         outputs = sorted(entry.get("outputs", {}))
         links = " · ".join(f'<a href="{escape(rel)}">{escape(Path(rel).suffix[1:] or rel)}</a>' for rel in outputs)
         kind, _, name = key.partition("/")
