@@ -37,6 +37,21 @@ def _common(p: argparse.ArgumentParser, data: bool = True) -> None:
                    help="folder with sources.yaml, indicators.yaml and countries/ (default: config)")
 
 
+def _selection(p: argparse.ArgumentParser) -> None:
+    """What to build and where: shared by build and watch."""
+    p.add_argument("countries", nargs="*", metavar="ISO3", help="countries to build (default: every config)")
+    _common(p)
+    p.add_argument("--out", type=Path, default=Path("output"), metavar="DIR", help="output folder (default: output)")
+    p.add_argument("--as-of", default=None, metavar="DATE",
+                   help="build as on this date (YYYY-MM-DD): no data after its year; the date printed")
+    p.add_argument("--lang", action="append", default=None, metavar="LANG",
+                   help="only these languages (repeatable)")
+    p.add_argument("--document", action="append", default=None, metavar="KIND",
+                   help="only these document kinds: brief, annex (repeatable)")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="parallel workers (default: number of cores)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="generate.py",
@@ -49,17 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build documents (all countries, or the ISO3 codes given)",
                        description="Build country briefs and other documents as PDF and HTML. Only documents "
                                    "whose inputs changed are rebuilt.")
-    b.add_argument("countries", nargs="*", metavar="ISO3", help="countries to build (default: every config)")
-    _common(b)
-    b.add_argument("--out", type=Path, default=Path("output"), metavar="DIR", help="output folder (default: output)")
-    b.add_argument("--as-of", default=None, metavar="DATE",
-                   help="build as on this date (YYYY-MM-DD): no data after its year; the date printed")
-    b.add_argument("--lang", action="append", default=None, metavar="LANG",
-                   help="only these languages (repeatable)")
-    b.add_argument("--document", action="append", default=None, metavar="KIND",
-                   help="only these document kinds, e.g. brief (repeatable)")
-    b.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help="parallel workers (default: number of cores)")
+    _selection(b)
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     b.add_argument("--no-cache", action="store_true", help="re-read every data file instead of using the cache")
 
@@ -78,13 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("watch", help="build, then rebuild what changed whenever a file is saved",
                        description="Build the documents, then watch the config, templates and data folders and "
                                    "rebuild the documents a change touches. Stop with Ctrl-C.")
-    w.add_argument("countries", nargs="*", metavar="ISO3", help="countries to build (default: every config)")
-    _common(w)
-    w.add_argument("--out", type=Path, default=Path("output"), metavar="DIR", help="output folder (default: output)")
-    w.add_argument("--as-of", default=None, metavar="DATE", help="build as on this date (YYYY-MM-DD)")
-    w.add_argument("--lang", action="append", default=None, metavar="LANG", help="only these languages (repeatable)")
-    w.add_argument("--document", action="append", default=None, metavar="KIND", help="only these document kinds")
-    w.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="parallel workers")
+    _selection(w)
     w.add_argument("--serve", action="store_true", help="also serve the output folder on http://127.0.0.1:PORT/")
     w.add_argument("--port", type=int, default=8000, help="port for --serve (default 8000)")
 

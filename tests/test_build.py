@@ -29,6 +29,18 @@ def statuses(capsys) -> dict[str, str]:
     return found
 
 
+def set_latest_life_expectancy(data: Path, iso3: str, value: str) -> None:
+    """A new data vintage: rewrite the country's latest life expectancy in the demo WDI file."""
+    wdi = data / "wdi_api" / "API_DEMO_DS2_en_csv_v2_1.csv"
+    lines = wdi.read_bytes().split(b"\r\n")
+    i = next(i for i, line in enumerate(lines) if f',"{iso3}","Life expectancy'.encode() in line)
+    cells = lines[i].split(b",")
+    j = max(k for k, c in enumerate(cells) if c.strip(b'"'))
+    cells[j] = f'"{value}"'.encode()
+    lines[i] = b",".join(cells)
+    wdi.write_bytes(b"\r\n".join(lines))
+
+
 @pytest.fixture
 def data(tmp_path) -> Path:
     target = tmp_path / "data"
@@ -56,14 +68,7 @@ def test_incremental_rebuilds_only_what_changed(data, config, tmp_path, capsys):
 
     # a new value for Indonesia only: Indonesia's brief is rebuilt, Kazakhstan's is not
     # (Indonesia is not among Kazakhstan's upper-middle-income peers)
-    wdi = data / "wdi_api" / "API_DEMO_DS2_en_csv_v2_1.csv"
-    lines = wdi.read_bytes().split(b"\r\n")
-    i = next(i for i, line in enumerate(lines) if line.startswith(b'"Indonesia","IDN","Life expectancy'))
-    cells = lines[i].split(b",")
-    j = max(k for k, c in enumerate(cells) if c.strip(b'"'))
-    cells[j] = b'"71.9"'
-    lines[i] = b",".join(cells)
-    wdi.write_bytes(b"\r\n".join(lines))
+    set_latest_life_expectancy(data, "IDN", "71.9")
     assert build(*args) == 0
     assert statuses(capsys) == {"brief/IDN.en": "built", "brief/KAZ.en": "unchanged"}
 
@@ -146,14 +151,7 @@ def test_change_log_after_a_data_update(data, tmp_path, capsys):
     args = ["IDN", "--lang", "en", "--data", str(data), "--out", str(out)]
     assert build(*args) == 0
     assert not (out / "changes.md").exists()
-    wdi = data / "wdi_api" / "API_DEMO_DS2_en_csv_v2_1.csv"
-    lines = wdi.read_bytes().split(b"\r\n")
-    i = next(i for i, line in enumerate(lines) if line.startswith(b'"Indonesia","IDN","Life expectancy'))
-    cells = lines[i].split(b",")
-    j = max(k for k, c in enumerate(cells) if c.strip(b'"'))
-    cells[j] = b'"60.0"'
-    lines[i] = b",".join(cells)
-    wdi.write_bytes(b"\r\n".join(lines))
+    set_latest_life_expectancy(data, "IDN", "60.0")
     capsys.readouterr()
     assert build(*args) == 0
     assert "statements flipped" in capsys.readouterr().err
