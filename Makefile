@@ -27,6 +27,7 @@ test: system-deps $(STAMP)
 
 bench: system-deps $(STAMP)
 	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python scripts/benchmark_index.py
 
 clean:
 	rm -rf output .cache

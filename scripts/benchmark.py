@@ -94,11 +94,15 @@ def main() -> int:
 
         print("Command line")
         out = work / "out"
-        line("generate.py build RUS, cold start", run([python, "generate.py", "build", "RUS", "--data", str(args.data),
-                                                         "--out", str(out), "--as-of", AS_OF, "--force", "-j", "1"]))
-        t = run([python, "generate.py", "build", *seed, "--data", str(args.data), "--out", str(out), "--as-of", AS_OF,
-                 "--force"])
-        line("generate.py build (4 seed briefs, all cores)", t, f"{t / 4:.2f} s per brief")
+        line("generate.py build RUS --lang en, cold start",
+             run([python, "generate.py", "build", "RUS", "--lang", "en", "--data", str(args.data), "--out", str(out),
+                  "--as-of", AS_OF, "--force", "-j", "1"]))
+        line("the same again, nothing changed",
+             run([python, "generate.py", "build", "RUS", "--lang", "en", "--data", str(args.data), "--out", str(out),
+                  "--as-of", AS_OF, "-j", "1"]))
+        t = run([python, "generate.py", "build", *seed, "--lang", "en", "--data", str(args.data), "--out", str(out),
+                 "--as-of", AS_OF, "--force"])
+        line("generate.py build of the 4 seed briefs in English, all cores", t, f"{t / 4:.2f} s per brief")
 
         print(f"Batch of {args.countries} country briefs")
         config = work / "config"
@@ -120,7 +124,7 @@ def main() -> int:
         shutil.copytree(args.data, data_copy)
         health = data_copy / "wdi_datahub" / "sp.dyn.le00.in" / "data.csv"
         text = health.read_text()
-        old = next(l for l in text.splitlines() if l.startswith("Indonesia,IDN,2024,"))
+        old = next(row for row in text.splitlines() if row.startswith("Indonesia,IDN,2024,"))
         health.write_text(text.replace(old, "Indonesia,IDN,2024,71.9"))
         cmd_copy = cmd.copy()
         cmd_copy[cmd_copy.index(str(args.data))] = str(data_copy)
@@ -129,7 +133,7 @@ def main() -> int:
         start = time.perf_counter()
         result = subprocess.run(cmd_copy, cwd=REPO, capture_output=True, text=True)
         t = time.perf_counter() - start
-        rebuilt = sum(1 for l in result.stderr.splitlines() if " built " in f" {l} " and l.startswith("brief/"))
+        rebuilt = sum(1 for row in result.stderr.splitlines() if " built " in f" {row} " and row.startswith("brief/"))
         line("one country's data changed (Indonesia)", t, f"{rebuilt} documents rebuilt (Indonesia and its peers)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
