@@ -394,7 +394,11 @@ def run_build(args, data_dir: Path) -> int:
     _STATE.update(ds=ds, project=project, as_of=as_of, out=out, indices=indices)
     start = time.perf_counter()
     if todo:
-        results += _execute(todo, args.jobs, console)
+        from .data.load import default_cache_dir
+
+        setup = Setup(str(Path(data_dir).resolve()), str(Path(args.config).resolve()), str(out.resolve()),
+                      as_of.isoformat(), str(default_cache_dir().resolve()))
+        results += _execute(todo, args.jobs, console, getattr(args, "scheduler", None), setup)
     elapsed = time.perf_counter() - start
 
     for r in results:
@@ -425,7 +429,73 @@ def run_build(args, data_dir: Path) -> int:
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
-def _execute(todo: list[Job], jobs: int | None, console) -> list[Result]:
+@dataclass(frozen=True)
+class Setup:
+    """What a cluster worker needs to load the same state as this process (paths it can see)."""
+
+    data_dir: str
+    config_dir: str
+    out: str
+    as_of: str
+    cache_dir: str
+
+
+def remote_job(job: Job, setup: Setup) -> Result:
+    """Run one document on a Dask worker: load the data, configs and indices once per worker
+    (from the shared cache when it is there), then build exactly as a local worker does."""
+    if _STATE.get("setup") != setup:
+        from .config import load_project
+        from .data.load import load_dataset
+
+        ds = load_dataset(setup.data_dir, setup.config_dir, cache_dir=setup.cache_dir)
+        project = load_project(setup.config_dir, known_countries=set(ds.countries.table.index))
+        from .index import build_index
+        from .index.cache import cached_index
+
+        needed = {c.config.index for c in project.countries.values()} | ({project.annex.index} if project.annex else set())
+        indices = {i: cached_index(project.indices[i], ds, Path(setup.cache_dir), lambda sp, d: build_index(sp, d))
+                   for i in sorted(needed - {None})}
+        _STATE.update(setup=setup, ds=ds, project=project, as_of=date.fromisoformat(setup.as_of), out=Path(setup.out),
+                      indices=indices)
+    return run_job(job)
+
+
+def _execute_on_cluster(todo: list[Job], scheduler: str, setup: Setup, workers: int, progress, task) -> list[Result]:
+    """The same jobs on a Dask cluster. Workers must see the data, config and output folders at the
+    same paths (a shared file system); `local` starts a cluster of processes on this machine."""
+    try:
+        from distributed import Client, LocalCluster, as_completed as completed
+    except ImportError:
+        raise UserError(Problem(None, None, "--scheduler needs Dask's distributed package",
+                                "install it with: pip install 'sesreport[cluster]'")) from None
+    cluster = None
+    try:
+        if scheduler == "local":
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise UserError(Problem(None, None, f"cannot reach the Dask scheduler at {scheduler} ({exc})",
+                                "start it with `dask scheduler` and workers with `dask worker ADDRESS`, "
+                                "or use --scheduler local")) from None
+    results: list[Result] = []
+    try:
+        futures = client.map(remote_job, todo, setup=setup, pure=False)
+        for future in completed(futures):
+            results.append(future.result())
+            progress.advance(task)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return results
+
+
+def _execute(todo: list[Job], jobs: int | None, console, scheduler: str | None = None,
+             setup: Setup | None = None) -> list[Result]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
@@ -434,7 +504,9 @@ def _execute(todo: list[Job], jobs: int | None, console) -> list[Result]:
                         console=console, transient=False, disable=not console.is_terminal)
     with progress:
         task = progress.add_task("Building", total=len(todo))
-        if workers == 1:
+        if scheduler:
+            results = _execute_on_cluster(todo, scheduler, setup, workers, progress, task)
+        elif workers == 1:
             for job in todo:
                 results.append(run_job(job))
                 progress.advance(task)

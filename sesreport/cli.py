@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Build country briefs and other documents as PDF and HTML. Only documents "
                                    "whose inputs changed are rebuilt.")
     _selection(b)
+    b.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the documents on a Dask cluster (tcp://HOST:8786, or 'local'); the workers must see "
+                        "the data, config and output folders at the same paths")
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     b.add_argument("--no-cache", action="store_true", help="re-read every data file instead of using the cache")
 

@@ -159,3 +159,21 @@ def test_change_log_after_a_data_update(data, tmp_path, capsys):
     assert "## brief/IDN.en" in log
     assert "**life_expectancy** (trend rising → falling" in log or "**life_expectancy** (trend stable → falling" in log
     assert "life_expectancy, key figure:" in log and "→ 60.0\u00a0years" in log
+
+
+def test_same_build_on_a_dask_cluster(tmp_path, capsys):
+    """A local Dask cluster of worker processes builds the same bytes as this machine's workers."""
+    pytest.importorskip("distributed")
+    args = ["IDN", "KAZ", "--lang", "en", "--data", str(DEMO), "--as-of", "2026-11-27"]
+    assert main(["build", *args, "--out", str(tmp_path / "local"), "-j", "1"]) == 0
+    assert main(["build", *args, "--out", str(tmp_path / "dask"), "-j", "2", "--scheduler", "local"]) == 0
+    for name in ("IDN.en.pdf", "KAZ.en.pdf", "IDN.en.html", "KAZ.en.figures.json"):
+        assert (tmp_path / "local" / "brief" / name).read_bytes() == (tmp_path / "dask" / "brief" / name).read_bytes()
+
+
+def test_unreachable_scheduler(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    code = main(["build", "IDN", "--lang", "en", "--data", str(DEMO), "--out", str(tmp_path / "o"),
+                 "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
