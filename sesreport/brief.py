@@ -315,7 +315,7 @@ def _date_text(iso: str | None, lang: Lang) -> str | None:
 def _blocks(blocks, path: tuple, loaded: LoadedConfig, lang: Lang, ncontext: dict) -> list[Markup]:
     out = []
     for i, block in enumerate(blocks):
-        file, line = loaded.line_of(path + (i, "text"))
+        file, line = loaded.line_of(path + (i, "text" if block.file is None else "file"))
         where = Where(file, line)
         if block.when and not condition_holds(block.when, ncontext, where, lang.code):
             continue

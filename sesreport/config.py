@@ -56,10 +56,27 @@ class Chart(Strict):
 
 
 class Block(Strict):
-    """A narrative paragraph in Markdown, shown only when its condition holds for the data."""
+    """A narrative paragraph in Markdown, shown only when its condition holds for the data.
 
-    text: Text | str
+    The text is given in the config (`text:`) or in Markdown files inside the config folder
+    (`file: {en: narratives/RUS.en.md, ru: narratives/RUS.ru.md}`).
+    """
+
+    text: Text | str | None = None
+    file: Text | str | None = None
     when: str | None = None
+
+    @model_validator(mode="after")
+    def _text_or_file(self):
+        if (self.text is None) == (self.file is None):
+            raise ValueError("give either 'text' or 'file'")
+        return self
+
+    def source(self, lang: str) -> str | None:
+        """The Markdown file a language's text came from, if any."""
+        if self.file is None:
+            return None
+        return self.file if isinstance(self.file, str) else self.file.get(lang)
 
 
 class Section(Strict):
@@ -152,7 +169,7 @@ def locate(country: Located, defaults: Located, path: tuple) -> tuple[str, int |
 
 @dataclass
 class LoadedConfig:
-    config: CountryConfig
+    config: CountryConfig  # narrative files already read into their blocks' text
     file: str  # the country file
     located: Located  # where each of the country file's own values is
     defaults: Located
@@ -204,7 +221,46 @@ def load_country(path: Path, defaults: Located) -> tuple[LoadedConfig | None, li
         problems.append(Problem(located.file, line, f"the file is named {path.name} but says country: {model.country}",
                                 f"rename the file to {model.country}.yaml or fix the code"))
         return None, problems
-    return LoadedConfig(model, located.file, located, defaults), []
+    loaded = LoadedConfig(model, located.file, located, defaults)
+    model, problems = _read_narrative_files(loaded, path.parent.parent)
+    if problems:
+        return None, problems
+    loaded.config = model
+    return loaded, []
+
+
+def _read_narrative_files(loaded: LoadedConfig, config_dir: Path) -> tuple[CountryConfig, list[Problem]]:
+    """Replace `file:` narrative blocks by the text of their Markdown files (inside the config folder)."""
+    cfg = loaded.config
+    problems: list[Problem] = []
+    root = config_dir.resolve()
+
+    def resolve(block: Block, path: tuple) -> Block:
+        if block.file is None:
+            return block
+        files = block.file if isinstance(block.file, dict) else {lang: block.file for lang in cfg.languages}
+        texts = {}
+        for lang, name in files.items():
+            file, line = loaded.line_of(path + ("file",))
+            target = (config_dir / name).resolve()
+            if Path(name).is_absolute() or not target.is_relative_to(root):
+                problems.append(Problem(file, line, f"narrative file '{name}' is outside the config folder",
+                                        "keep narrative files inside the config folder, e.g. config/narratives/"))
+                continue
+            try:
+                texts[lang] = target.read_text(encoding="utf-8-sig")
+            except FileNotFoundError:
+                problems.append(Problem(file, line, f"narrative file '{name}' not found",
+                                        f"create {display_path(target)} or fix the path"))
+            except UnicodeDecodeError:
+                problems.append(Problem(file, line, f"narrative file '{name}' is not UTF-8 text", "save it as UTF-8"))
+        return block.model_copy(update={"text": texts})
+
+    summary = tuple(resolve(b, ("summary", i)) for i, b in enumerate(cfg.summary))
+    sections = {sid: sec.model_copy(update={"narrative": tuple(resolve(b, ("sections", sid, "narrative", i))
+                                                               for i, b in enumerate(sec.narrative))})
+                for sid, sec in cfg.sections.items()}
+    return cfg.model_copy(update={"summary": summary, "sections": sections}), problems
 
 
 def check_references(loaded: LoadedConfig, catalog: Catalog, known_countries: set[str] | None) -> list[Problem]:
@@ -253,7 +309,7 @@ def check_narratives(loaded: LoadedConfig, catalog: Catalog) -> list[Problem]:
     for sid, section in cfg.sections.items():
         blocks += [(("sections", sid, "narrative", i), b) for i, b in enumerate(section.narrative)]
     for path, block in blocks:
-        file, line = loaded.line_of(path + ("text",))
+        file, line = loaded.line_of(path + ("text",) if block.file is None else path + ("file",))
         where = Where(file, line)
         if isinstance(block.text, str):
             texts = {cfg.languages[0]: block.text}

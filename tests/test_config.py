@@ -133,3 +133,24 @@ def test_usage_error_exit_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["build", "--jobs", "many"])
     assert exc.value.code == 2
+
+
+def test_narrative_in_a_markdown_file(config):
+    project = load_project(config)
+    [block] = project.countries["IDN"].config.summary
+    assert block.text["en"].startswith("The programme's indicators and surveys")
+    assert block.source("en") == "narratives/IDN.en.md"
+
+
+def test_narrative_file_missing_or_outside_the_config(config):
+    write(config, "IDN.yaml", "country: IDN\nsummary:\n  - file: {en: narratives/nowhere.md}\n"
+                              "  - file: {en: ../../etc/passwd}\n")
+    found = problems(config)
+    assert any("IDN.yaml:3: narrative file 'narratives/nowhere.md' not found" in p for p in found), found
+    assert any("IDN.yaml:4: narrative file '../../etc/passwd' is outside the config folder" in p for p in found), found
+
+
+def test_narrative_needs_text_or_file(config):
+    write(config, "IDN.yaml", "country: IDN\nsummary:\n  - when: ind.gini.has_data\n")
+    [found] = problems(config)
+    assert "IDN.yaml:3:" in found and "give either 'text' or 'file'" in found

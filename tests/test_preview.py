@@ -46,8 +46,8 @@ def test_watch_rebuilds_after_a_save(tmp_path):
     assert pdf.exists()
     first = pdf.stat().st_mtime_ns
     time.sleep(0.5)
-    idn = config / "countries" / "IDN.yaml"
-    idn.write_text(idn.read_text().replace("comprehensive social", "comprehensive national social"))
+    narrative = config / "narratives" / "IDN.en.md"  # a narrative file named by the config
+    narrative.write_text(narrative.read_text().replace("comprehensive social", "comprehensive national social"))
     while pdf.stat().st_mtime_ns == first and time.time() < deadline:
         time.sleep(0.2)
     stop.set()
