@@ -152,7 +152,7 @@ def build_annex(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: Te
     methodology = describe_method(result.method, labels)
     sensitivity = describe_sensitivity(result.sensitivity.method) if result.sensitivity is not None else []
     used_sources = set(result.inputs["source_id"].unique())
-    from .brief import _sources
+    from .brief import sources_used
 
     covered = len(ranked)
     context = {
@@ -170,7 +170,7 @@ def build_annex(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: Te
         "clusters": cluster_rows,
         "methodology": methodology,
         "sensitivity": sensitivity,
-        "sources": _sources(ds, used_sources, lang),
+        "sources": sources_used(ds, used_sources, lang),
         "illustrative": ds.illustrative,
         "notice": _(ds.notice or N_("Illustrative data — not official statistics")),
         "classification": {"file": ds.countries.file,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import charts
 from .catalog import Catalog
@@ -280,7 +280,7 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
                 used.append(base)
     used_sources = sorted({(o.source_id, o.vintage) for o in used})
     newest = max((o.vintage for o in used if o.vintage), default=None)
-    sources = _sources(ds, {sid for sid, _ in used_sources}, lang)
+    sources = sources_used(ds, {sid for sid, _ in used_sources}, lang)
 
     context = {
         "lang": lang.code,
@@ -373,7 +373,7 @@ def _caption(lang: Lang, ind, first: int, last: int) -> str:
         indicator=lang.indicator_with_unit(ind), first=first, last=last)
 
 
-def _sources(ds: Dataset, source_ids: set[str], lang: Lang) -> list[dict]:
+def sources_used(ds: Dataset, source_ids: set[str], lang: Lang) -> list[dict]:
     """The sources a document used, one entry per publication with every release that was read."""
     groups: dict[tuple[str, str], dict] = {}
     for f in ds.files:

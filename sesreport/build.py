@@ -317,7 +317,7 @@ def up_to_date(entry: dict | None, digest: str, out: Path) -> bool:
 QUICK = "_quick"
 
 
-def quick_fingerprint(args, data_dir: Path, as_of: date) -> tuple[str, str]:
+def quick_fingerprint(args, data_dir: Path, as_of: date, code: str, templates: str) -> tuple[str, str]:
     """(selection, fingerprint of every input): the code, templates, config and data files, by
     content. When it matches the last build of the same selection, nothing can have changed, and the
     run ends before the data and the document libraries are even imported."""
@@ -326,7 +326,7 @@ def quick_fingerprint(args, data_dir: Path, as_of: date) -> tuple[str, str]:
         "document": sorted(args.document or []), "data": str(Path(data_dir).resolve()),
         "config": str(Path(args.config).resolve()),
     }, sort_keys=True)
-    h = hashlib.sha256(f"{selection}|{as_of.isoformat()}|{code_fingerprint()}|{templates_fingerprint()}".encode())
+    h = hashlib.sha256(f"{selection}|{as_of.isoformat()}|{code}|{templates}".encode())
     for folder in (Path(args.config), Path(data_dir)):
         if not folder.is_dir():
             continue
@@ -356,7 +356,8 @@ def run_build(args, data_dir: Path) -> int:
     except ValueError:
         raise UserError(Problem(None, None, f"--as-of '{args.as_of}' is not a date", "write it as YYYY-MM-DD")) from None
     out: Path = args.out
-    selection, quick = quick_fingerprint(args, data_dir, as_of)
+    code, templates = code_fingerprint(), templates_fingerprint()
+    selection, quick = quick_fingerprint(args, data_dir, as_of, code, templates)
     if not args.force and not args.no_cache:
         keys = _quick_unchanged(load_manifest(out), selection, quick, out)
         if keys is not None:
@@ -384,7 +385,6 @@ def run_build(args, data_dir: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     manifest = load_manifest(out)
     fingerprints = DataFingerprints(ds)
-    code, templates = code_fingerprint(), templates_fingerprint()
     index_digests = {i: IndexDigests(r) for i, r in indices.items()}
     digests = {job.key: job_hash(job, project, ds, fingerprints, as_of, code, templates, indices, index_digests)
                for job in jobs}

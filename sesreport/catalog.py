@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .errors import Problem, UserError
+from .errors import UserError
 from .schema import Strict, register, validate
 from .yamlio import load_yaml
 
@@ -199,15 +199,3 @@ def load_catalog(path: Path) -> Catalog:
         raise UserError(problems)
     assert model is not None
     return Catalog(dict(model.indicators), located.file)
-
-
-def check_codes(codes: list[tuple[str, str, int | None]], catalog: Catalog) -> list[Problem]:
-    """Problems for indicator codes (code, file, line) that are not in the catalog."""
-    from .errors import did_you_mean
-
-    out = []
-    for code, file, line in codes:
-        if code not in catalog:
-            out.append(Problem(file, line, f"unknown indicator '{code}'",
-                               did_you_mean(code, catalog.indicators) or f"see {catalog.file} for the codes"))
-    return out

@@ -19,8 +19,6 @@ from .errors import Problem, UserError, did_you_mean, display_path
 from .schema import Strict, problems_from, register
 from .yamlio import Located, load_yaml
 
-LANGUAGES = ("en", "fr", "es", "ru", "uk")
-DOCUMENTS = ("brief",)
 Text = dict[str, str]
 
 
@@ -405,7 +403,6 @@ def load_project(config_dir: Path | str, known_countries: set[str] | None = None
 
 def validate_all(config_dir: Path | str, data_dir: Path | str) -> str:
     """`generate.py validate`: configs, catalog and sources.yaml; returns a one-line summary."""
-    from .data.countries import load_names  # noqa: F401  (validates the names file too)
     from .data.load import load_dataset
 
     ds = load_dataset(data_dir, config_dir)

@@ -22,7 +22,6 @@ from babel.support import NullTranslations, Translations
 from .catalog import Indicator
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-LANGUAGES = ("en", "fr", "es", "ru", "uk")
 GENDERS = ("m", "f", "n", "pl")
 # CLDR's minimum grouping digits: Spanish writes 1104 but 11 040 (Babel does not apply this rule)
 MIN_GROUPING = {"es": 2}

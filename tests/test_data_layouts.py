@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import pytest
 
 from sesreport.data import readers
-from tests.test_data_errors import META, folder, load, real_bytes
+from tests.test_data_errors import META, folder, load
 
 ILO_BOTH = """  - id: ilo
     path: "ilostat/*.csv"

@@ -4,7 +4,6 @@ flags and the choice between sources. Expected figures were read by hand from th
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from sesreport.data import readers
 

@@ -16,7 +16,6 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -115,10 +114,6 @@ class Dataset:
 
 
 # ------------------------------------------------------------------------------------------------
-
-
-def project_root() -> Path:
-    return Path(__file__).resolve().parents[2]
 
 
 def default_cache_dir() -> Path:
@@ -650,11 +645,3 @@ def _read_cache(path: Path, catalog: Catalog, data_dir: Path) -> Dataset | None:
         countries=ref, catalog=catalog, files=[FileInfo(**f) for f in meta["files"]],
         problems=[Problem(**p) for p in meta["problems"]], data_dir=data_dir,
         illustrative=meta["illustrative"], notice=meta["notice"], key=path.name[5:], from_cache=True)
-
-
-def as_of(value: str | date | None) -> date:
-    if value is None:
-        return date.today()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(value)

@@ -72,7 +72,6 @@ class RawTable:
     vintage_from: str | None = None  # where the vintage was read: "file", "filename", "datapackage"
     title: str | None = None
     licence: str | None = None
-    publisher_note: str | None = None
     indicator_names: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     classification: pd.DataFrame | None = None  # for files that classify countries rather than measure
@@ -400,8 +399,7 @@ def read_wdi_long(path: Path, shown: str) -> RawTable:
                 ind_name=name)
     licence = ", ".join(lic.get("name", "") for lic in package.get("licenses", []) if lic.get("name")) or None
     return RawTable("wdi_long", out.finish(), title=name or None, licence=licence,
-                    indicator_names={code: name} if name else {}, problems=out.problems,
-                    publisher_note=package.get("readme") or package.get("description"))
+                    indicator_names={code: name} if name else {}, problems=out.problems)
 
 
 def read_datapackage(path: Path) -> dict:

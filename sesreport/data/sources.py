@@ -42,7 +42,6 @@ class SourceDecl(Strict):
     vintage: date | None = None
     required: bool = False
     sheet: str | None = None
-    classification: bool = False
     # this file's own codes (or column names) -> catalog indicators, for series the catalog does
     # not map itself, e.g. a team's survey codes
     map: dict[str, str] = {}
