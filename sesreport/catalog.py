@@ -20,17 +20,21 @@ from .schema import Strict, register, validate
 from .yamlio import load_yaml
 
 FORMS = ("labour_market", "employment", "job", "work", "skill_reproduction", "income", "representation")
-TOPICS = ("labour_market", "income_poverty", "gender", "health", "representation", "economy", "social_protection")
-UNITS = ("percent", "years", "usd", "ppp_dollars", "index", "ratio", "score", "percent_growth")
+TOPICS = ("labour_market", "income_poverty", "gender", "health", "representation", "economy", "social_protection",
+          "education", "working_conditions")
+UNITS = ("percent", "years", "usd", "ppp_dollars", "index", "ratio", "score", "percent_growth", "per_10000",
+         "per_100000", "category")
+PUBLISHERS = ("wdi", "ilostat", "owid", "sdg", "world", "tidy")
 SEXES = ("T", "F", "M", "O")
 
 Form = Literal["labour_market", "employment", "job", "work", "skill_reproduction", "income", "representation"]
 Topic = Literal["labour_market", "income_poverty", "gender", "health", "representation", "economy",
-                "social_protection"]
-Unit = Literal["percent", "years", "usd", "ppp_dollars", "index", "ratio", "score", "percent_growth"]
+                "social_protection", "education", "working_conditions"]
+Unit = Literal["percent", "years", "usd", "ppp_dollars", "index", "ratio", "score", "percent_growth", "per_10000",
+               "per_100000", "category"]
 Direction = Literal["higher_better", "lower_better", "neutral"]
 Kind = Literal["input", "process", "outcome"]
-Publisher = Literal["wdi", "ilostat", "owid", "tidy"]
+Publisher = Literal["wdi", "ilostat", "owid", "sdg", "world", "tidy"]
 
 
 def _one_or_many(value):
@@ -47,6 +51,8 @@ class SourceMap(Strict):
     wdi: str | None = None
     ilostat: str | None = None
     owid: str | None = None
+    sdg: str | None = None  # UN SDG Global Database series code (SI_COV_BENFTS)
+    world: str | None = None  # WORLD Policy Analysis Center variable name (paid_anlv)
     tidy: str | None = None
     name: tuple[str, ...] = ()
     sex: Literal["T", "F", "M", "O"] | None = None
@@ -57,14 +63,14 @@ class SourceMap(Strict):
 
     @model_validator(mode="after")
     def _one_publisher(self):
-        given = [p for p in ("wdi", "ilostat", "owid", "tidy") if getattr(self, p)]
+        given = [p for p in PUBLISHERS if getattr(self, p)]
         if len(given) != 1:
-            raise ValueError("name exactly one of wdi, ilostat, owid or tidy")
+            raise ValueError("name exactly one of " + ", ".join(PUBLISHERS))
         return self
 
     @property
     def publisher(self) -> str:
-        return next(p for p in ("wdi", "ilostat", "owid", "tidy") if getattr(self, p))
+        return next(p for p in PUBLISHERS if getattr(self, p))
 
     @property
     def code(self) -> str:
@@ -85,6 +91,8 @@ class Indicator(Strict):
     sex: Literal["T", "F", "M"] = "T"
     estimate: bool = False
     sources: tuple[SourceMap, ...] = Field(min_length=1)
+    # for unit "category": each code the publisher uses, with its meaning (from its data dictionary)
+    categories: dict[int, str] = Field(default_factory=dict)
 
     @field_validator("label", "definition")
     @classmethod
@@ -92,6 +100,14 @@ class Indicator(Strict):
         if "en" not in value:
             raise ValueError("give at least the English text ('en')")
         return value
+
+    @model_validator(mode="after")
+    def _coded(self):
+        if self.unit == "category" and not self.categories:
+            raise ValueError("a coded indicator (unit: category) lists its codes under categories")
+        if self.categories and self.unit != "category":
+            raise ValueError("categories are for coded indicators (unit: category)")
+        return self
 
 
 class CatalogFile(Strict):

@@ -136,7 +136,8 @@ def test_duplicated_identical_row_is_a_warning(tmp_path):
 
 def test_unknown_country_name_is_reported_not_dropped(tmp_path):
     name = "owid_datasets/aspire/aspire.csv"
-    csv = "Entity,Year,Share of population covered by social protection (in %)\nBenin,2015,7\nAtlantis,2015,12\nRusia,2015,50\n"
+    csv = ("Entity,Year,Share of population covered by social protection (in %)\n"
+           "Benin,2015,7\nAtlantis,2015,12\nRusia,2015,50\n")
     source = f"""  - id: owid
     path: "{name}"
     layout: owid_names
@@ -229,3 +230,22 @@ def test_cache_notices_changed_file(tmp_path):
     assert second.obs[(second.obs.iso3 == "AFG") & (second.obs.year == 2019)]["value"].item() == 17.5
     third = load(data, tmp_path)
     assert third.from_cache
+
+
+@pytest.mark.parametrize("layout, line, message", [
+    ("ilostat_codes", 1, "no column time, obs_value: not an ILOSTAT CSV"),
+    ("owid_grapher", 1, "the header does not start with Entity,Code,Year: not an Our World in Data grapher CSV"),
+    ("wdi_databank", 1, "no column Series Name, Series Code, Country Name, Country Code: not a DataBank export"),
+    ("ilostat_excel", None, "not a valid zip archive or workbook"),
+])
+def test_wrong_layout_declared(tmp_path, capsys, layout, line, message):
+    source = f"  - id: wdi\n    path: {UNEMP}\n    layout: {layout}\n    publisher: World Bank\n"
+    data = folder(tmp_path, {UNEMP: real_bytes(UNEMP)}, source)
+    with pytest.raises(UserError) as err:
+        load(data, tmp_path)
+    [problem] = err.value.problems
+    assert problem.file.endswith(UNEMP) and problem.line == line
+    assert problem.message.startswith(message)
+    assert main(["data", "check", "--data", str(data), "--no-cache"]) == 2
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err and message in " ".join(out.out.split())

@@ -35,7 +35,8 @@ def ilo_row(area, label, source, source_label, year, value, sex="SEX_T", status=
     return {
         "ref_area": area, "ref_area.label": label, "source": source, "source.label": source_label,
         "indicator": "SDG_0831_SEX_ECO_RT",
-        "indicator.label": "SDG indicator 8.3.1 - Proportion of informal employment in total employment by sex and sector (%)",
+        "indicator.label": "SDG indicator 8.3.1 - Proportion of informal employment in total employment by sex and "
+                           "sector (%)",
         "sex": sex, "sex.label": {"SEX_T": "Sex: Total", "SEX_F": "Sex: Female"}[sex],
         "classif1": "ECO_AGNAG_TOTAL", "classif1.label": "Economic activity (Agriculture, Non-Agriculture): Total",
         "time": str(year), "obs_value": value, "obs_status": status, "obs_status.label": status_label,
@@ -92,7 +93,8 @@ def test_tidy_csv_own_survey(tmp_path):
 
 
 def test_tidy_unknown_indicator_is_listed(tmp_path):
-    csv_text = "country,indicator,year,value\nKazakhstan,informal_employment,2023,24.6\nKazakhstan,unemployment_rate,2023,4.8\n"
+    csv_text = ("country,indicator,year,value\nKazakhstan,informal_employment,2023,24.6\n"
+                "Kazakhstan,unemployment_rate,2023,4.8\n")
     source = "  - id: own\n    path: own/*.csv\n    layout: tidy\n    publisher: Team\n"
     data = folder(tmp_path, {"own/s.csv": csv_text.encode()}, source)
     ds = load(data, tmp_path)
@@ -132,14 +134,33 @@ def test_sniff_every_real_file(real_dir):
         "ilostat/ILR_TUMT_NOC_RT_A.csv": "ilostat_codes",
         "ilostat/EAR_4MTH_SEX_GEO_CUR_NB_A-filtered-2025-06-01.csv": "ilostat_labels",
         "owid_grapher/economic-inequality-gini-index.csv": "owid_grapher",
-        "owid_datasets/World Regions according to the World Bank/World Regions according to the World Bank.csv": "owid_names",
+        "owid_datasets/World Regions according to the World Bank/World Regions according to the World Bank.csv":
+            "owid_names",
+        "owid_grapher/various-measures-of-social-expenditure-as-share-of-gdp.csv": "owid_grapher",
+        "ddf/unstats_sdg/ddf--datapoints--si_cov_benfts--by--geo_area--nature--sex--units--year.csv": "ddf",
+        "ilostat/INJ_FATL_SEX_MIG_RT_A_EN.xlsx": "ilostat_excel",
+        "wdi_api/API_SE.ADT.LITR.ZS_DS2_en_csv_v2_69.csv": "wdi_api",
+        "other/WORLD_Dataset_Adult_Labor_9.17.2018_0.zip": "stata",
     }
     for name, layout in expected.items():
         assert readers.sniff(real_dir / name) == layout, name
+    assert readers.sniff(real_dir / "ddf/unstats_sdg/ddf--entities--geo_area.csv") is None  # a lookup, not data
+
+
+def test_registry_matches_the_sources_schema():
+    """Every layout sources.yaml accepts has a reader, and every reader can be declared."""
+    from typing import get_args
+
+    from sesreport.catalog import PUBLISHERS
+    from sesreport.data.sources import Family, Layout
+
+    assert set(get_args(Layout)) == set(readers.REGISTRY) | {"auto"}
+    assert {r.family for r in readers.REGISTRY.values()} <= set(get_args(Family)) == set(PUBLISHERS)
 
 
 def test_indicator_metadata_file(real_dir):
-    meta = readers.read_wdi_indicator_meta(real_dir / "wdi_api/Metadata_Indicator_API_11_DS2_en_csv_v2_3053363.csv", "x")
+    path = real_dir / "wdi_api/Metadata_Indicator_API_11_DS2_en_csv_v2_3053363.csv"
+    meta = readers.read_wdi_indicator_meta(path, "x")
     assert len(meta) == 29
     assert meta["SI.POV.DDAY"]["name"] == "Poverty headcount ratio at $1.90 a day (2011 PPP) (% of population)"
 

@@ -1,4 +1,4 @@
-"""`generate.py data check`: a readable coverage report of a data folder."""
+"""A loaded dataset in; `generate.py data check`'s readable coverage report of the data folder out."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import display_path
-from .load import Dataset
+from .dataset import Dataset
+
+NUMERIC = ("countries", "values", "aggregates", "other")
+UNMAPPED_SHOWN = 12  # series listed per file; the rest are counted
 
 
 def coverage(ds: Dataset) -> pd.DataFrame:
@@ -44,7 +47,7 @@ def coverage(ds: Dataset) -> pd.DataFrame:
 
 
 def report(ds: Dataset, out: TextIO) -> None:
-    console = Console(file=out, width=max(150, Console(file=out).width), highlight=False, soft_wrap=False)
+    console = Console(file=out, width=max(160, Console(file=out).width), highlight=False, soft_wrap=False)
     console.print(f"[bold]Data folder[/] {escape(display_path(ds.data_dir))}"
                   + ("  [yellow](illustrative data, not official statistics)[/]" if ds.illustrative else ""))
     ref = ds.countries
@@ -58,22 +61,33 @@ def report(ds: Dataset, out: TextIO) -> None:
     console.print()
 
     files = Table(title="Files", box=box.SIMPLE_HEAD, title_justify="left")
-    files.add_column("file", no_wrap=True)
-    for col in ("layout", "vintage", "countries", "aggregates", "other", "indicators"):
-        files.add_column(col, justify="right" if col in ("countries", "aggregates", "other") else "left",
-                         overflow="fold")
+    files.add_column("file", overflow="fold", min_width=36)
+    for col in ("layout", "vintage", "countries", "values", "aggregates", "other", "indicators"):
+        files.add_column(col, justify="right" if col in NUMERIC else "left", overflow="fold",
+                         min_width=32 if col == "indicators" else None)
     for f in ds.files:
         vintage = f"{f.vintage} ({f.vintage_from})" if f.vintage else "[red]unknown[/]"
-        inds = f.indicators if len(f.indicators) <= 3 else f.indicators[:2] + [f"… {len(f.indicators)} in all"]
+        inds = f.indicators if len(f.indicators) <= 6 else f.indicators[:4] + [f"… {len(f.indicators)} in all"]
         if f.error:
-            files.add_row(escape(f.path), f.layout, vintage, "[red]not read[/]", "", "", "")
+            files.add_row(escape(f.path), f.layout, vintage, "[red]not read[/]", "", "", "", "")
+            continue
+        if f.role == "lookup":
+            files.add_row(escape(f.path), "lookup", vintage, "", "", "", "", "[dim]names the areas of its source[/]")
             continue
         other = f.unmapped + f.unresolved
-        files.add_row(escape(f.path), f.layout, vintage, str(f.mapped), str(f.aggregates), str(other) if other else "",
-                      escape(", ".join(inds)) or "-")
+        files.add_row(escape(f.path), f.layout, vintage, str(f.countries), str(f.mapped), str(f.aggregates),
+                      str(other) if other else "", escape(", ".join(inds)) or "-")
     console.print(files)
-    console.print("  countries: values kept for countries; aggregates: regional and income groups, kept apart;"
-                  " other: values not in the catalog or for unknown areas (listed below)\n")
+    console.print("  countries: countries with a value kept; values: values kept for countries; aggregates: values "
+                  "for regional and income groups, kept apart; other: values not in the catalog or for unknown areas "
+                  "(listed below)\n")
+
+    repaired = [(f.path, r) for f in ds.files for r in f.repairs]
+    if repaired:
+        console.print("[bold]Repairs applied (declared in sources.yaml):[/]")
+        for path, what in repaired:
+            console.print(f"  {escape(path)}: {escape(what)}", soft_wrap=True)
+        console.print()
 
     cov = coverage(ds)
     table = Table(title="Indicators", box=box.SIMPLE_HEAD, title_justify="left")
@@ -101,8 +115,13 @@ def report(ds: Dataset, out: TextIO) -> None:
         un = Table(title="Series not in the catalog (not used)", box=box.SIMPLE_HEAD, title_justify="left")
         for col in ("file", "line", "code", "breakdown", "rows"):
             un.add_column(col, overflow="fold")
-        for r in ds.unmapped.itertuples(index=False):
-            un.add_row(escape(r.file), str(r.line), escape(r.code or r.name), escape(r.breakdown), str(r.rows))
+        for file, group in ds.unmapped.groupby("file", sort=False):
+            for r in group.head(UNMAPPED_SHOWN).itertuples(index=False):
+                un.add_row(escape(r.file), str(r.line), escape(r.code or r.name), escape(r.breakdown), str(r.rows))
+            if len(group) > UNMAPPED_SHOWN:
+                rest = group.iloc[UNMAPPED_SHOWN:]
+                un.add_row(escape(str(file)), "", f"… {len(rest)} more series", "", str(int(rest["rows"].sum())),
+                           style="dim")
         console.print(un)
 
     if ds.undeclared:

@@ -1,4 +1,6 @@
-"""The country reference: ISO3 codes, names, regions and income groups, and name resolution.
+"""The World Bank classification and country_names.yaml in; the country reference (ISO3, names, regions) out.
+
+It resolves the codes and names publishers use to ISO3 countries, or to aggregates kept apart.
 
 Regions and income groups come from the World Bank `Metadata_Country` file of a declared vintage;
 an entry with an empty region there is an aggregate (a region or income group), never a country.
@@ -63,7 +65,7 @@ class CountryRef:
     display: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, meta: pd.DataFrame | None, names: NamesFile, file: str | None, vintage: str | None) -> "CountryRef":
+    def build(cls, meta: pd.DataFrame | None, names: NamesFile, file: str | None, vintage: str | None) -> CountryRef:
         if meta is not None and len(meta):
             countries = meta[meta["region"] != ""].set_index("iso3")[["name", "region", "income"]]
             aggregates = set(meta.loc[meta["region"] == "", "iso3"])
@@ -151,6 +153,7 @@ def load_names(path: Path) -> NamesFile:
     model, problems = validate(NamesFile, located)
     if problems:
         raise UserError(problems)
+    assert model is not None
     return model
 
 

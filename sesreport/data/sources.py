@@ -1,4 +1,4 @@
-"""`sources.yaml`: which files hold data, in which layout, from whom, of which vintage."""
+"""`sources.yaml` in: which files hold data, in which layout, from whom, of which vintage; a validated model out."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from ..yamlio import Located, load_yaml
 
 Layout = Literal[
     "auto", "wdi_api", "wdi_databank", "wdi_long", "ilostat_codes", "ilostat_labels", "ilostat_codes_labels",
-    "owid_grapher", "owid_names", "tidy", "excel",
+    "ilostat_excel", "owid_grapher", "owid_names", "long", "ddf", "stata", "tidy", "excel",
 ]
 Rule = Literal["newest_vintage", "source_order", "longest_series", "source_code"]
+Repair = Literal["drop_repeated_header_field"]
+AreaCodes = Literal["iso3", "iso2", "m49", "name"]
+Family = Literal["wdi", "ilostat", "owid", "sdg", "world", "tidy"]
 
-PUBLISHER_FAMILY = {
-    "wdi_api": "wdi", "wdi_databank": "wdi", "wdi_long": "wdi",
-    "ilostat_codes": "ilostat", "ilostat_labels": "ilostat", "ilostat_codes_labels": "ilostat",
-    "owid_grapher": "owid", "owid_names": "owid", "tidy": "tidy", "excel": "tidy",
-}
+# layouts whose columns are named in sources.yaml rather than known in advance
+DECLARED_COLUMNS = ("long", "ddf", "stata")
 
 
 class CountriesDecl(Strict):
@@ -30,9 +30,42 @@ class CountriesDecl(Strict):
     vintage: date | None = None
 
 
+class ColumnsDecl(Strict):
+    """The columns of a long table: one value per line."""
+
+    area: str
+    """the area: a code (see area_codes) or a name"""
+    time: str | None = None
+    """the year (four digits)"""
+    value: str | None = None
+    """the number"""
+    area_name: str | None = None
+    """a second area column with names, when `area` holds codes"""
+    sex: str | None = None
+    """sex: T/F/M, total/female/male, bothsex/female/male, SEX_T/…"""
+    status: str | None = None
+    """status flags: e (estimate), b (break in series), u (unreliable), p (provisional), or words"""
+    source: str | None = None
+    """the publisher's source of each value (survey, register)"""
+    series: str | None = None
+    """the publisher's series code, mapped to the catalog; without it, the value column's name is the code"""
+    unit: str | None = None
+    """a unit column: checked to be one unit per series"""
+    breakdown: str | None = None
+    """a column that splits a series (age group, area type, …)"""
+
+
+class LookupDecl(Strict):
+    """A file that names the areas a data file only codes (a DDF entity file, an M49 list)."""
+
+    path: str
+    code: str
+    name: str
+
+
 class SourceDecl(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    path: str
+    path: str | tuple[str, ...]
     layout: Layout = "auto"
     publisher: str
     title: str | None = None
@@ -45,6 +78,42 @@ class SourceDecl(Strict):
     # this file's own codes (or column names) -> catalog indicators, for series the catalog does
     # not map itself, e.g. a team's survey codes
     map: dict[str, str] = {}
+    repair: tuple[Repair, ...] = ()
+    columns: ColumnsDecl | None = None
+    area_codes: AreaCodes | None = None
+    area_names: LookupDecl | None = None
+    indicator: str | None = None
+    family: Family | None = None
+    member: str | None = None
+    year: int | None = Field(default=None, ge=1900, le=2100)
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _paths(cls, value):
+        return tuple(value) if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _layout_options(self):
+        if self.layout == "long":
+            if self.columns is None or not self.columns.time or not self.columns.value:
+                raise ValueError("layout long needs columns: {area: …, time: …, value: …}")
+        elif self.columns is not None and self.layout not in DECLARED_COLUMNS:
+            raise ValueError(f"columns apply to the layouts {', '.join(DECLARED_COLUMNS)}, not {self.layout}")
+        if self.area_names is not None and self.layout != "long":
+            raise ValueError("area_names applies to layout long (a DDF file finds its entity file itself)")
+        if self.member is not None and self.layout not in ("stata", "auto"):
+            raise ValueError("member applies to archives read with layout stata")
+        if self.year is not None and self.layout not in ("stata", "auto"):
+            raise ValueError("year applies to cross-sections without a year column (layout stata)")
+        if self.area_codes is not None and self.layout not in DECLARED_COLUMNS + ("auto",):
+            raise ValueError(f"area_codes apply to the layouts {', '.join(DECLARED_COLUMNS)}, not {self.layout}")
+        if self.indicator is not None and self.columns is not None and self.columns.series:
+            raise ValueError("give either indicator (every line is that indicator) or columns.series, not both")
+        return self
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return self.path if isinstance(self.path, tuple) else (self.path,)
 
 
 class Precedence(Strict):
@@ -79,7 +148,7 @@ class SourcesFile(Strict):
         return self
 
 
-register(CountriesDecl, SourceDecl, Precedence, SourcesFile)
+register(CountriesDecl, ColumnsDecl, LookupDecl, SourceDecl, Precedence, SourcesFile)
 
 
 def sources_path(config_dir: Path, data_dir: Path) -> Path:
