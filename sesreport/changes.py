@@ -2,8 +2,12 @@
 
 A document's `figures.json` records every figure and generated statement it prints. When a data
 update rebuilds the document, the old record is compared with the new one: a value whose printed
-text changed has moved; a statement whose direction (trend: rising, falling, stable) or position
-against the peers (better, worse, similar) changed has flipped, which is what a reader must re-check.
+text changed has moved; a statement whose direction or position against the peers (better, worse,
+similar) changed has flipped, which is what a reader must re-check.
+
+A statement's `trend` is the direction (rising, falling, stable) of the change its sentence prints,
+the verb the reader sees; the record's `change` is that change (`compute.Change`). Nothing here
+recomputes a change or a direction: the records are compared as written.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ def compare(old: list[dict], new: list[dict]) -> dict:
         if entry.get("what") == "statement":
             changes = {f: (prior.get(f), entry.get(f)) for f in ("trend", "position", "has_data", "stale")
                        if prior.get(f) != entry.get(f)}
+            if "change" not in prior and prior.get("text") == entry.get("text"):
+                # recorded before statements carried the change they print, when `trend` was the
+                # five-year direction rather than the verb printed: the same sentence has not flipped
+                changes.pop("trend", None)
             if changes:
                 flipped.append({"indicator": key[0], "section": key[2], "changes": changes,
                                 "before": prior.get("text"), "after": entry.get("text")})

@@ -47,17 +47,50 @@ class PeerStats:
     values: pd.DataFrame  # iso3, year, value of each peer's value used
 
 
+@dataclass(frozen=True)
+class Change:
+    """The change of an indicator over a horizon: computed once, then read by every text that states it.
+
+    `delta` is the latest value minus the value of `base`, the observation about `horizon` years
+    earlier; `direction` is "stable" when the delta is below the tolerance for the base level
+    (`tolerance(ind, base.value)`), else "rising" or "falling". The generated sentence, the section
+    table, the key figures, the figures record and the change log all read these fields; none of
+    them computes a difference or a direction of its own.
+    """
+
+    horizon: int
+    base: Obs
+    delta: float
+    direction: Trend
+
+    @classmethod
+    def between(cls, ind: Indicator, horizon: int, base: Obs, latest: Obs) -> Change:
+        """The change from `base` to `latest`, its direction under the indicator's tolerance."""
+        delta = latest.value - base.value
+        direction: Trend = "stable" if abs(delta) < tolerance(ind, base.value) else (
+            "rising" if delta > 0 else "falling")
+        return cls(horizon, base, delta, direction)
+
+    def ref(self) -> dict:
+        """As recorded in a document's figures: the horizon, the base observation, delta and direction."""
+        return {"horizon": self.horizon, "base": self.base.ref(), "delta": self.delta, "direction": self.direction}
+
+
+HORIZONS = (5, 10)
+TREND_HORIZON = 5
+
+
 @dataclass
 class Stat:
-    """Everything a brief may say about one indicator for one country."""
+    """Everything a brief may say about one indicator for one country.
+
+    `changes` holds one `Change` per horizon of `HORIZONS` (5 and 10 years) for which a base
+    observation exists; `base5`, `change5`, `base10` and `change10` read them.
+    """
 
     indicator: str
     latest: Obs | None
-    base5: Obs | None = None
-    base10: Obs | None = None
-    change5: float | None = None
-    change10: float | None = None
-    trend: Trend | None = None
+    changes: dict[int, Change] = field(default_factory=dict)
     stale: bool = False
     peers: PeerStats | None = None
     rank: int | None = None
@@ -78,6 +111,42 @@ class Stat:
     @property
     def year(self) -> int | None:
         return self.latest.year if self.latest else None
+
+    def change(self, horizon: int) -> Change | None:
+        """The change over `horizon` years, if a base observation exists for it."""
+        return self.changes.get(horizon)
+
+    @property
+    def trend(self) -> Trend | None:
+        """The direction of the change over the last five years (`TREND_HORIZON`): rising, falling or
+        stable under `tolerance`; None without a base observation about five years back.
+
+        This is what narrative conditions read (`ind.<code>.trend`). A generated sentence may state
+        the change over another horizon (see `narrative.statement`); its record carries the
+        direction of the change it prints, not this trend.
+        """
+        change = self.changes.get(TREND_HORIZON)
+        return change.direction if change else None
+
+    @property
+    def base5(self) -> Obs | None:
+        change = self.changes.get(5)
+        return change.base if change else None
+
+    @property
+    def base10(self) -> Obs | None:
+        change = self.changes.get(10)
+        return change.base if change else None
+
+    @property
+    def change5(self) -> float | None:
+        change = self.changes.get(5)
+        return change.delta if change else None
+
+    @property
+    def change10(self) -> float | None:
+        change = self.changes.get(10)
+        return change.delta if change else None
 
 
 def _obs(frame: pd.DataFrame, i: int) -> Obs:
@@ -151,15 +220,10 @@ def indicator_stat(headline: pd.DataFrame, iso3: str, peers: list[str], ind: Ind
         stat.latest = _obs(mine, len(mine) - 1)
         ref_year = stat.latest.year
         stat.stale = ref_year < as_of_year - stale_after
-        for years, attr_base, attr_change in ((5, "base5", "change5"), (10, "base10", "change10")):
-            i = base_for(mine, ref_year - years)
+        for horizon in HORIZONS:
+            i = base_for(mine, ref_year - horizon)
             if i is not None and int(mine.at[i, "year"]) < ref_year:
-                base = _obs(mine, i)
-                setattr(stat, attr_base, base)
-                setattr(stat, attr_change, stat.latest.value - base.value)
-        if stat.base5 is not None:
-            tol = tolerance(ind, stat.base5.value)
-            stat.trend = "stable" if abs(stat.change5) < tol else ("rising" if stat.change5 > 0 else "falling")
+                stat.changes[horizon] = Change.between(ind, horizon, _obs(mine, i), stat.latest)
 
     peer_vals = latest_values(headline, peers, ref_year, ref_year - peer_window)
     if len(peer_vals):

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from .catalog import Catalog
-from .compute import Stat
+from .compute import Change, Stat
 from .errors import Problem, UserError
 from .i18n import Lang, Np_
 
@@ -32,7 +32,12 @@ class Where:
 
 
 class IndicatorView:
-    """What a narrative may read about one indicator: formatted text, plus raw numbers for conditions."""
+    """What a narrative may read about one indicator: formatted text, plus raw numbers for conditions.
+
+    `trend` is the direction (rising, falling, stable; "unknown" without a base) of the change over
+    the last five years, the same `Change` that `change_5y` prints: a condition such as
+    `ind.gini.trend == "falling"` agrees with the five-year change a block shows next to it.
+    """
 
     _fields = ("label", "latest", "value", "year", "change_5y", "change_10y", "change_5y_value", "change_10y_value",
                "trend", "peer_median", "peer_median_value", "rank", "rank_of", "gap", "gap_value", "position",
@@ -45,10 +50,11 @@ class IndicatorView:
         self.value = stat.value
         self.latest = lang.value(stat.value, ind) if stat.has_data else lang.gettext("no data")
         self.year = stat.year
-        self.change_5y_value = stat.change5
-        self.change_10y_value = stat.change10
-        self.change_5y = lang.change(stat.change5, ind) if stat.change5 is not None else lang.gettext("no data")
-        self.change_10y = lang.change(stat.change10, ind) if stat.change10 is not None else lang.gettext("no data")
+        change5, change10 = stat.change(5), stat.change(10)
+        self.change_5y_value = change5.delta if change5 else None
+        self.change_10y_value = change10.delta if change10 else None
+        self.change_5y = lang.change(change5.delta, ind) if change5 else lang.gettext("no data")
+        self.change_10y = lang.change(change10.delta, ind) if change10 else lang.gettext("no data")
         self.trend = stat.trend or "unknown"
         self.peer_median_value = stat.peers.median if stat.peers else None
         self.peer_median = lang.value(stat.peers.median, ind) if stat.peers else lang.gettext("no data")
@@ -94,7 +100,7 @@ class _Environment(ImmutableSandboxedEnvironment):
         return super().is_safe_attribute(obj, attr, value)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def environment(lang: str = "en") -> _Environment:
     """The sandbox for one language, with formatting filters that follow its locale:
     `{{ ind.gini.value | number(1) }}`, `{{ ind.gini.gap_value | signed(1) }}`, `{{ x | percent(1) }}`."""
@@ -202,23 +208,45 @@ SENTENCES = {
 }
 
 
-def sentence(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, peer_label: str) -> str:
-    """One sentence on one indicator: level, change over about ten (or five) years, place among peers."""
+# The horizons a generated sentence states a change over, in order of preference: about ten years,
+# else about five.
+SENTENCE_HORIZONS = (10, 5)
+# The verb a sentence prints for the direction of the change it states.
+VERBS = {"rising": "rose", "falling": "fell", "stable": "stable"}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A generated sentence and the change it states (None when it states only the level)."""
+
+    text: str
+    change: Change | None
+
+
+def sentence_change(stat: Stat) -> Change | None:
+    """The change a generated sentence states: the first of `SENTENCE_HORIZONS` the data allow."""
+    return next((c for c in map(stat.change, SENTENCE_HORIZONS) if c is not None), None)
+
+
+def statement(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, peer_label: str) -> Statement:
+    """One sentence on one indicator: level, change over about ten (or five) years, place among peers.
+
+    The verb is the direction of the `Change` it states, as computed in `compute`; the statement
+    returns that change so that its record carries exactly the direction printed.
+    """
     ind = catalog[code]
     subject = lang.phrase(ind)
     gender = lang.gender(ind)
     _ = lang.gettext
     if not stat.has_data:
-        return _("{indicator}: no data available.").format(indicator=_capital(subject))
+        return Statement(_("{indicator}: no data available.").format(indicator=_capital(subject)), None)
     value = lang.value(stat.value, ind)
-    base = stat.base10 or stat.base5
-    if base is not None:
-        change = stat.latest.value - base.value
-        tol = max(0.03 * abs(base.value), 10.0 ** -ind.decimals)
-        kind = "stable" if abs(change) < tol else ("fell" if change < 0 else "rose")
-        context, template = SENTENCES[(kind, gender)]
+    change = sentence_change(stat)
+    if change is not None:
+        context, template = SENTENCES[(VERBS[change.direction], gender)]
         text = lang.pgettext(context, template).format(
-            indicator=subject, value=value, year=stat.year, start=lang.value(base.value, ind), start_year=base.year)
+            indicator=subject, value=value, year=stat.year, start=lang.value(change.base.value, ind),
+            start_year=change.base.year)
     else:
         context, template = SENTENCES[("was", gender)]
         text = lang.pgettext(context, template).format(indicator=subject, value=value, year=stat.year)
@@ -226,7 +254,7 @@ def sentence(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, 
         median = lang.value(stat.peers.median, ind)
         if stat.position == "similar":
             text += _(", close to the peer median of {median}").format(median=median)
-        elif stat.gap < 0:
+        elif stat.gap is not None and stat.gap < 0:  # a position implies a gap
             text += _(", below the peer median of {median}").format(median=median)
         else:
             text += _(", above the peer median of {median}").format(median=median)
@@ -235,7 +263,7 @@ def sentence(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, 
     text = _capital(text) + "."
     if stat.stale:
         text += " " + _("No more recent value is available.")
-    return text
+    return Statement(text, change)
 
 
 @functools.lru_cache(maxsize=512)
