@@ -23,6 +23,8 @@ demo: system-deps $(STAMP)
 	@echo "Documents are in $(CURDIR)/output"
 
 test: system-deps $(STAMP)
+	$(BIN)/ruff check sesreport tests scripts generate.py
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: system-deps $(STAMP)

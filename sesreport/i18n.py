@@ -7,12 +7,13 @@ repository. English is the source language and needs no catalog.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import io
 import math
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
+from typing import cast
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
@@ -48,7 +49,7 @@ INCOME_GROUPS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def translations(lang: str) -> NullTranslations:
     """The compiled catalog for a language (English: the identity)."""
     po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
@@ -93,7 +94,8 @@ class Lang:
         return self._t.ngettext(singular, plural, n)
 
     def pgettext(self, context: str, message: str) -> str:
-        return self._t.pgettext(context, message)
+        # Babel declares `str | object` (its lookup sentinel never escapes)
+        return cast(str, self._t.pgettext(context, message))
 
     def gender(self, ind: Indicator) -> str:
         """Grammatical gender and number of the indicator's phrase in this language (m, f, n, pl).
@@ -209,10 +211,10 @@ class Lang:
                 return name
         return english
 
-    def date(self, d: date) -> str:
+    def date(self, d: datetime.date) -> str:
         return format_date(d, format="long", locale=self.locale)
 
-    def month(self, d: date) -> str:
+    def month(self, d: datetime.date) -> str:
         """Month and year as the language writes them: July 2026, julio de 2026, июль 2026 г."""
         return format_skeleton("yMMMM", d, locale=self.locale)
 

@@ -9,7 +9,8 @@ Narrative blocks are not extracted: an analyst writes them in each document lang
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import yaml
 

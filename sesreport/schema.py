@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -34,7 +35,8 @@ def problems_from(exc: ValidationError, located: Located, prefix: tuple = (),
     for err in exc.errors(include_url=False):
         loc = prefix + tuple(err["loc"])
         # pydantic adds the tag of a union member to the location; drop it for line lookup
-        clean = tuple(part for part in loc if not (isinstance(part, str) and part.startswith(("function-", "literal["))))
+        clean = tuple(part for part in loc
+                      if not (isinstance(part, str) and part.startswith(("function-", "literal["))))
         file, line = locate(clean) if locate else (located.file, located.line_of(clean))
         where = ".".join(str(p) for p in clean) or "(top level)"
         kind = err["type"]

@@ -15,9 +15,16 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def need_real() -> Path:
-    if not REAL.is_dir():
-        pytest.skip(f"the real data files are not at {REAL}")
-    return REAL
+    """The real data files. Without them a test fails: always under CI, and elsewhere unless
+    SESREPORT_SKIP_REAL=1 says that skipping is meant (for a machine that has not got them)."""
+    if REAL.is_dir():
+        return REAL
+    missing = f"the real data files are not at {REAL} (../shared/data/real next to the repository)"
+    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+        pytest.fail(f"{missing}; under CI they are required", pytrace=False)
+    if os.environ.get("SESREPORT_SKIP_REAL") == "1":
+        pytest.skip(missing, allow_module_level=True)
+    pytest.fail(f"{missing}; set SESREPORT_SKIP_REAL=1 to skip the tests that need them", pytrace=False)
 
 
 @pytest.fixture(scope="session")

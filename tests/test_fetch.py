@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,13 +18,11 @@ from sesreport.cli import main
 from sesreport.data import readers
 from sesreport.data.fetch import STATE_FILE, fetch
 from sesreport.errors import UserError
+from tests.conftest import need_real
 
 from .httpserver import LocalServer, Reply, closed_port_url
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
-if not REAL.is_dir():
-    pytest.skip(f"the real data files are not at {REAL} (../shared/data/real next to the repository)",
-                allow_module_level=True)
+REAL = need_real()
 
 CODE = "SL.UEM.TOTL.ZS"
 WDI_NAMES = [
@@ -338,14 +336,13 @@ def test_base_url_must_be_http(tmp_path, capsys):
 def test_fetched_file_gets_its_download_date_as_vintage(tmp_path, server):
     """An ILOSTAT bulk file carries no date; the day it was fetched is its vintage, not a guess."""
     import shutil
-    from datetime import datetime, timezone
 
     from sesreport.data.load import load_dataset
     from tests.conftest import CONFIG
 
     data = tmp_path / "data"
     fetch("ilostat", ["ILR_TUMT_NOC_RT"], data, base_url=server.url,
-          now=datetime(2026, 3, 14, 9, 30, tzinfo=timezone.utc))
+          now=datetime(2026, 3, 14, 9, 30, tzinfo=UTC))
     (data / "wdi_api").mkdir()
     meta = "wdi_api/Metadata_Country_API_11_DS2_en_csv_v2_3053363.csv"
     shutil.copy(REAL / meta, data / meta)

@@ -40,7 +40,8 @@ def test_every_message_translated(lang):
         if not message.id:
             continue
         found = po.get(message.id, context=message.context)
-        key = f"{message.context + ': ' if message.context else ''}{message.id if isinstance(message.id, str) else message.id[0]}"
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        key = f"{message.context + ': ' if message.context else ''}{msgid}"
         if found is None or not found.string or (isinstance(found.string, tuple) and not all(found.string)):
             missing.append(key)
             continue

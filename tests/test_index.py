@@ -13,15 +13,25 @@ import pytest
 
 from sesreport.catalog import Catalog, Indicator
 from sesreport.errors import UserError
-from sesreport.index import (INSUFFICIENT, OK, build_index, compute_index, describe_method, describe_sensitivity,
-                             load_index_config, load_indices, run_sensitivity, spec_from_dict)
+from sesreport.index import (
+    INSUFFICIENT,
+    OK,
+    build_index,
+    compute_index,
+    describe_method,
+    describe_sensitivity,
+    load_index_config,
+    load_indices,
+    run_sensitivity,
+    spec_from_dict,
+)
 from sesreport.index import aggregate as agg
 from sesreport.index import normalise as nz
-from sesreport.index.config import Clusters
 from sesreport.index.clusters import assign_clusters
+from sesreport.index.config import Clusters
+from tests.conftest import need_real
 
 REPO = Path(__file__).resolve().parents[1]
-REAL = REPO.parent / "shared" / "data" / "real"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -51,7 +61,8 @@ CAT = make_catalog(
 
 
 def frames(values: dict[str, dict[str, float]], year: int = 2020) -> dict[str, pd.DataFrame]:
-    return {code: pd.DataFrame({"iso3": list(v), "year": year, "value": list(v.values())}) for code, v in values.items()}
+    return {code: pd.DataFrame({"iso3": list(v), "year": year, "value": list(v.values())})
+            for code, v in values.items()}
 
 
 def spec(forms: dict, **top):
@@ -279,7 +290,8 @@ def test_winsorised_and_clipped_values_are_flagged():
     assert w.loc["ZZZ", "original"] == 100.0 and w.loc["ZZZ", "used"] == 10.0
     assert w.loc["C01", "original"] == 1.0 and w.loc["C01", "used"] == 2.0
     assert result.scores.loc["ZZZ", "emp"] == 1.0 and result.scores.loc["C10", "emp"] == 1.0
-    forms = {"labour_market": {"outcome": {"indicators": {"emp": {"normalisation": {"method": "minmax", "min": 0, "max": 50}}}}}}
+    goalposts = {"method": "minmax", "min": 0, "max": 50}
+    forms = {"labour_market": {"outcome": {"indicators": {"emp": {"normalisation": goalposts}}}}}
     result = compute_index(spec(forms), frames({"emp": values}))
     c = result.flags[result.flags["kind"] == "clipped"]
     assert c["iso3"].tolist() == ["ZZZ"] and c["used"].tolist() == [50.0]
@@ -480,7 +492,8 @@ overall:
   weights: {income: 1, labour: 1}
 """)
     found = problems(path)
-    assert any(":4: forms.income.weights: 'proces' is not a child" in p and "did you mean 'process'?" in p for p in found)
+    assert any(":4: forms.income.weights: 'proces' is not a child" in p and "did you mean 'process'?" in p
+               for p in found)
     assert any(":4: forms.income.weights: no weight for process" in p for p in found)
     assert any(":8: overall.weights: 'labour' is not a child" in p for p in found)
 
@@ -547,11 +560,9 @@ def test_reference_year_required():
 
 @pytest.fixture(scope="module")
 def real():
-    if not REAL.is_dir():
-        pytest.skip(f"the real data files are not at {REAL}")
     from sesreport.data.load import load_dataset
 
-    return load_dataset(REAL, REPO / "config", cache_dir=REPO / ".cache" / "sesreport")
+    return load_dataset(need_real(), REPO / "config", cache_dir=REPO / ".cache" / "sesreport")
 
 
 @pytest.fixture(scope="module")

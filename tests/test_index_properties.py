@@ -186,8 +186,8 @@ def pytest_approx(x):
 
 
 @SETTINGS
-@given(m=matrices(min_rows=2), method=st.sampled_from(METHODS), aggregation=st.sampled_from(("arithmetic", "geometric")),
-       seed=st.integers(0, 2**32 - 1))
+@given(m=matrices(min_rows=2), method=st.sampled_from(METHODS),
+       aggregation=st.sampled_from(("arithmetic", "geometric")), seed=st.integers(0, 2**32 - 1))
 def test_results_do_not_depend_on_row_order(m, method, aggregation, seed):
     s = make_spec(method, aggregation, winsorise=True)
     frames = to_frames(m)

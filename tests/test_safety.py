@@ -50,7 +50,7 @@ def server():
 def context():
     from sesreport.compute import Stat
     from sesreport.i18n import Lang
-    from sesreport.narrative import IndicatorView, Indicators
+    from sesreport.narrative import Indicators, IndicatorView
 
     catalog = load_catalog(CONFIG / "indicators.yaml")
     stat = Stat("unemployment", None)
@@ -135,7 +135,8 @@ def test_hostile_narrative_builds_with_nothing_fetched(tmp_path, server):
     out = tmp_path / "out"
     assert main(["build", "IDN", "--data", str(DEMO), "--config", str(config), "--out", str(out), "-j", "1"]) == 0
     html = (out / "brief" / "IDN.en.html").read_text()
-    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html or "&lt;img src=&quot;file:///etc/passwd&quot;&gt;" in html
+    assert ("&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
+            or "&lt;img src=&quot;file:///etc/passwd&quot;&gt;" in html)
     assert f'src="{server}' not in html and f'href="{server}' not in html
     pdf_text = subprocess.run(["pdftotext", str(out / "brief" / "IDN.en.pdf"), "-"], capture_output=True,
                               text=True, check=True).stdout

@@ -20,10 +20,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import KINDS, Clusters
 from ..i18n import N_
+from .config import KINDS, Clusters
 
-PACESETTERS, PRAGMATISTS, CONVENTIONALS, MUCH_TO_BE_DONE = "pacesetters", "pragmatists", "conventionals", "much_to_be_done"
+PACESETTERS, PRAGMATISTS = "pacesetters", "pragmatists"
+CONVENTIONALS, MUCH_TO_BE_DONE = "conventionals", "much_to_be_done"
 CLUSTERS = (PACESETTERS, PRAGMATISTS, CONVENTIONALS, MUCH_TO_BE_DONE)
 CLUSTER_LABELS = {PACESETTERS: N_("Pacesetters"), PRAGMATISTS: N_("Pragmatists"), CONVENTIONALS: N_("Conventionals"),
                   MUCH_TO_BE_DONE: N_("Much-to-be-done")}

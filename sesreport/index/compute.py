@@ -26,7 +26,7 @@ from ..catalog import FORMS
 from ..errors import Problem, UserError
 from .aggregate import aggregate, coverage_ok, normalise_weights, pca_weights
 from .clusters import assign_clusters
-from .config import KINDS, IndexSpec, LeafSpec, Normalisation, NodeSpec
+from .config import KINDS, IndexSpec, LeafSpec, NodeSpec, Normalisation
 from .normalise import UNIT, Z, clipped_by_goalposts, normalise, transform, untransform, winsorise
 from .result import INSUFFICIENT, OK, IndexResult
 
@@ -138,7 +138,8 @@ def effective_norm(leaf: LeafSpec, override: str | None) -> Normalisation:
 def leaf_scores(spec: IndexSpec, latest: Latest, norm_override: str | None = None,
                 window_override: int | None = None) -> LeafScores:
     c, n_leaves = latest.values.shape
-    out = {name: np.zeros((c, n_leaves), dtype=bool) for name in ("avail", "imputed", "capped", "clipped", "excluded", "too_old")}
+    out = {name: np.zeros((c, n_leaves), dtype=bool)
+           for name in ("avail", "imputed", "capped", "clipped", "excluded", "too_old")}
     scores = np.full((c, n_leaves), np.nan)
     used = np.full((c, n_leaves), np.nan)
     goalpost = np.full((c, n_leaves), np.nan)
@@ -200,7 +201,7 @@ class Plan:
     children: tuple[tuple[int, ...], ...]  # per node, slots of its children
 
     @classmethod
-    def of(cls, spec: IndexSpec) -> "Plan":
+    def of(cls, spec: IndexSpec) -> Plan:
         slot = {leaf.code: i for i, leaf in enumerate(spec.leaves)}
         n_leaves = len(spec.leaves)
         children = []
@@ -353,7 +354,8 @@ class Prepared:
     plan: Plan
 
 
-def prepare(spec: IndexSpec, data, reference_year: int | None = None, countries: Iterable[str] | None = None) -> Prepared:
+def prepare(spec: IndexSpec, data, reference_year: int | None = None,
+            countries: Iterable[str] | None = None) -> Prepared:
     year = reference_year if reference_year is not None else spec.reference_year
     if year is None:
         raise UserError(Problem(spec.file, None, "no reference year for the index",

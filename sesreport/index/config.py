@@ -17,8 +17,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..catalog import FORMS, Catalog
-from ..i18n import N_
 from ..errors import Problem, UserError, did_you_mean, display_path
+from ..i18n import N_
 from ..schema import Strict, register, validate
 from ..yamlio import Located, load_yaml
 
@@ -414,7 +414,8 @@ def _weights_problems(raw: Any, names: list[str], path: tuple, located: Located)
     where = ".".join(map(str, path + ("weights",)))
     for name in values:
         if name not in names:
-            line = located.line_of(path + ("weights", name) if "method" not in raw else path + ("weights", "values", name))
+            key = ("weights", name) if "method" not in raw else ("weights", "values", name)
+            line = located.line_of(path + key)
             out.append(Problem(located.file, line, f"{where}: '{name}' is not a child of this node "
                                                    f"(its children are {', '.join(names) or 'none'})",
                                did_you_mean(str(name), names)))
@@ -426,7 +427,8 @@ def _weights_problems(raw: Any, names: list[str], path: tuple, located: Located)
     return out
 
 
-def resolve(model: IndexFile, located: Located, catalog: Catalog, index_id: str) -> tuple[IndexSpec | None, list[Problem]]:
+def resolve(model: IndexFile, located: Located, catalog: Catalog,
+            index_id: str) -> tuple[IndexSpec | None, list[Problem]]:
     """Resolve every inherited setting (the placements have been checked by `placement_problems`)."""
     problems: list[Problem] = []
     file = located.file
@@ -512,14 +514,15 @@ def resolve(model: IndexFile, located: Located, catalog: Catalog, index_id: str)
     return spec, []
 
 
-def _check_leaf(code: str, direction: str, norm: Normalisation, transform: str, file: str, line: int | None) -> list[Problem]:
+def _check_leaf(code: str, direction: str, norm: Normalisation, transform: str, file: str,
+                line: int | None) -> list[Problem]:
     out = []
     if norm.method == "distance_to_target" and norm.worst is not None and norm.target is not None:
         wrong = (norm.target < norm.worst) if direction == "higher_better" else (norm.target > norm.worst)
         if wrong:
+            side = "above" if direction == "higher_better" else "below"
             out.append(Problem(file, line, f"indicator '{code}' is {direction.replace('_', ' ')}, so its target "
-                                           f"({norm.target:g}) must be {'above' if direction == 'higher_better' else 'below'} "
-                                           f"its worst value ({norm.worst:g})"))
+                                           f"({norm.target:g}) must be {side} its worst value ({norm.worst:g})"))
     if transform == "log":
         for name in ("min", "max", "target", "worst"):
             value = getattr(norm, name)
@@ -605,7 +608,8 @@ def _tidy(problems: list[Problem]) -> list[Problem]:
     return sorted(out, key=lambda p: (p.file or "", p.line or 0))
 
 
-def index_spec(located: Located, catalog: Catalog, index_id: str | None = None) -> tuple[IndexSpec | None, list[Problem]]:
+def index_spec(located: Located, catalog: Catalog,
+               index_id: str | None = None) -> tuple[IndexSpec | None, list[Problem]]:
     """Validate one file's data; problems instead of an exception, so that callers can collect them."""
     if not isinstance(located.data, dict):
         return None, [Problem(located.file, 1, "an index file must be a mapping (label:, forms:, …)")]
@@ -643,8 +647,9 @@ def load_indices(config_dir: Path | str, catalog: Catalog) -> dict[str, IndexSpe
         problems.extend(found)
         if spec is not None:
             if spec.id in specs:
-                problems.append(Problem(display_path(path), None, f"index id '{spec.id}' is also used by "
-                                                                  f"{specs[spec.id].file}", "give each index its own id"))
+                problems.append(Problem(display_path(path), None,
+                                        f"index id '{spec.id}' is also used by {specs[spec.id].file}",
+                                        "give each index its own id"))
             specs[spec.id] = spec
     if problems:
         raise UserError(problems)

@@ -18,7 +18,7 @@ from .aggregate import LOGISTIC_SCALE
 from .config import FORM_LABELS, NOT_DECLARED
 
 if TYPE_CHECKING:
-    from .compute import Evaluation, LeafScores, Latest, Plan
+    from .compute import Evaluation, Latest, LeafScores, Plan
     from .config import IndexSpec
 
 NORM_TEXT = {
@@ -33,7 +33,7 @@ def required_children(min_count: int, min_share: float, k: int) -> int:
     return max(min_count, math.ceil(min_share * k - 1e-9), 1)
 
 
-def method_description(spec: "IndexSpec", plan: "Plan", latest: "Latest", leaves: "LeafScores", ev: "Evaluation",
+def method_description(spec: IndexSpec, plan: Plan, latest: Latest, leaves: LeafScores, ev: Evaluation,
                        ok, cluster_method: dict) -> dict[str, Any]:
     n_leaves = len(plan.leaves)
     n_ok = dict(zip(ok.columns, ok.to_numpy().sum(axis=0).tolist()))
@@ -183,7 +183,8 @@ def describe_method(method: Mapping[str, Any], labels: Mapping[str, str] | None 
                 detail.append(name(ind["code"]))
         norm_parts.append(f"{NORM_TEXT[m]} for {_list(detail)}")
     logs = [name(i["code"]) for i in inds if i["transform"] == "log"]
-    text = "Indicators are normalised by " + "; ".join(norm_parts) + ". " + method["rules"]["direction"].capitalize() + "."
+    text = ("Indicators are normalised by " + "; ".join(norm_parts) + ". "
+            + method["rules"]["direction"].capitalize() + ".")
     if logs:
         text += f" {_list(logs)} {'is' if len(logs) == 1 else 'are'} taken in logarithms first."
     out.append(text)
@@ -208,7 +209,8 @@ def describe_method(method: Mapping[str, Any], labels: Mapping[str, str] | None 
             f"{_list([weight_words[w] for w in wm])} weights (normalised to sum 1); "
             + method["rules"]["missing_children"] + ".")
     if "geometric" in aggs:
-        floors = sorted({n["aggregation"].get("floor") for n in method["nodes"] if n["aggregation"]["method"] == "geometric"})
+        floors = sorted({n["aggregation"].get("floor") for n in method["nodes"]
+                         if n["aggregation"]["method"] == "geometric"})
         text += f" For geometric means, {method['rules']['geometric']} (floor {_list([f'{f:g}' for f in floors])})."
     pca = [n for n in method["nodes"] if n["weights_method"] == "pca" and n["weights_note"]]
     for n in pca:
@@ -259,6 +261,7 @@ def describe_sensitivity(sens_method: Mapping[str, Any]) -> list[str]:
            "5th to the 95th percentile of its ranks over the draws in which it has a value."]
     top = m.get("most_influential")
     if top:
-        out.append(f"Varying one choice at a time from the declared method, the {top.replace('_', ' ')} moves ranks most "
+        out.append(f"Varying one choice at a time from the declared method, the {top.replace('_', ' ')} "
+                   "moves ranks most "
                    f"(mean absolute rank shift {m['attribution'][top]['mean_abs_rank_shift']:.1f} places).")
     return out

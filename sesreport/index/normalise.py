@@ -57,7 +57,8 @@ def winsorise(x: np.ndarray, lower: float, upper: float) -> tuple[np.ndarray, fl
     return np.clip(x, lo, hi), float(lo), float(hi)
 
 
-def minmax(x: np.ndarray, higher_better: bool, lo: float | None = None, hi: float | None = None) -> tuple[np.ndarray, dict]:
+def minmax(x: np.ndarray, higher_better: bool, lo: float | None = None,
+           hi: float | None = None) -> tuple[np.ndarray, dict]:
     """(x − min) / (max − min); declared goalposts replace the observed extremes and values beyond them are
     scored as the goalpost. Inverted (max − x) / (max − min) for lower-is-better. A constant indicator scores 0.5."""
     ok = ~np.isnan(x)
@@ -111,7 +112,8 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def distance_to_target(x: np.ndarray, higher_better: bool, target: float, worst: float | None = None) -> tuple[np.ndarray, dict]:
+def distance_to_target(x: np.ndarray, higher_better: bool, target: float,
+                       worst: float | None = None) -> tuple[np.ndarray, dict]:
     """(x − worst) / (target − worst), capped to [0, 1]: a country at or beyond the target scores 1, the
     worst value 0 (the worst observed value unless declared). When every country meets the target all score 1."""
     ok = ~np.isnan(x)
@@ -127,7 +129,8 @@ def distance_to_target(x: np.ndarray, higher_better: bool, target: float, worst:
     return score, {"target": target, "worst": worst}
 
 
-def normalise(x: np.ndarray, norm: Normalisation, higher_better: bool, how: str = "none") -> tuple[np.ndarray, str, dict]:
+def normalise(x: np.ndarray, norm: Normalisation, higher_better: bool,
+              how: str = "none") -> tuple[np.ndarray, str, dict]:
     """Scores, their scale ('unit' or 'z') and the parameters used (in the indicator's own unit)."""
     method = norm.method
     if method == "minmax":
@@ -144,7 +147,9 @@ def normalise(x: np.ndarray, norm: Normalisation, higher_better: bool, how: str 
         score, p = rank(x, higher_better)
         return score, UNIT, p
     if method == "distance_to_target":
-        score, p = distance_to_target(x, higher_better, forward(norm.target, how), forward(norm.worst, how))
+        target = forward(norm.target, how)
+        assert target is not None  # Normalisation requires a target for this method
+        score, p = distance_to_target(x, higher_better, target, forward(norm.worst, how))
         return score, UNIT, {"target": untransform(p["target"], how), "worst": untransform(p["worst"], how),
                              "worst_from": "declared" if norm.worst is not None else "observed"}
     raise ValueError(method)

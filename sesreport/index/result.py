@@ -40,11 +40,12 @@ class IndexResult:
     scores: pd.DataFrame  # iso3 × indicator: normalised score (NaN where not used)
     coverage: pd.DataFrame  # iso3: indicators_available, indicators_total, share, forms_available, forms_total
     inputs: pd.DataFrame  # one row per (iso3, indicator) value found: year, value, provenance, used, score, flags
-    flags: pd.DataFrame  # iso3, indicator, kind (imputed|winsorised|clipped|excluded|outside_window), year, original, used, note
+    # iso3, indicator, kind (imputed|winsorised|clipped|excluded|outside_window), year, original, used, note
+    flags: pd.DataFrame
     clusters: pd.Series  # iso3 → pacesetters | pragmatists | conventionals | much_to_be_done | None
     method: dict[str, Any]  # what was done, generated from the config and the run (see describe.py)
-    spec: "IndexSpec"
-    sensitivity: "SensitivityResult | None" = None
+    spec: IndexSpec
+    sensitivity: SensitivityResult | None = None
 
     # -------------------------------------------------------------------- accessors
 
@@ -62,7 +63,7 @@ class IndexResult:
     def n_ranked(self, node: str = "overall") -> int:
         return int(self.ok(node).sum())
 
-    def with_sensitivity(self, sensitivity: "SensitivityResult") -> "IndexResult":
+    def with_sensitivity(self, sensitivity: SensitivityResult) -> IndexResult:
         return replace(self, sensitivity=sensitivity)
 
     def country(self, iso3: str) -> dict[str, Any]:

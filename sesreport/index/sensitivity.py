@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .compute import (LeafScores, Prepared, evaluate, leaf_scores, n_edges, node_status, prepare, rank_desc)
+from .compute import LeafScores, Prepared, evaluate, leaf_scores, n_edges, node_status, prepare, rank_desc
 from .config import IndexSpec
 
 CHOICES = ("weights", "normalisation", "aggregation", "imputation_window")
@@ -147,9 +147,9 @@ def run_sensitivity(spec: IndexSpec, data=None, reference_year: int | None = Non
 
     # ---- one choice at a time
     rows, country_shift = {}, {}
-    varied = {"normalisation": [n for n in norms if n is not None],
-              "aggregation": [a for a in aggs if a is not None],
-              "imputation_window": [w for w in wins if w is not None]}
+    varied: dict[str, list[Any]] = {"normalisation": [n for n in norms if n is not None],
+                                    "aggregation": [a for a in aggs if a is not None],
+                                    "imputation_window": [w for w in wins if w is not None]}
     for choice, alternatives in varied.items():
         if not alternatives:
             continue
@@ -165,7 +165,8 @@ def run_sensitivity(spec: IndexSpec, data=None, reference_year: int | None = Non
         r = ranked(node_values(None, None, None, factors[:k]))
         rows["weights"], country_shift["weights"] = _summarise(
             np.abs(r - base_rank[None, :]), [f"±{perturb:.0%} ({k} draws)"])
-    for choice, idx_, levels in (("normalisation", ni, norms), ("aggregation", ai, aggs), ("imputation_window", wi, wins)):
+    one_at_a_time = (("normalisation", ni, norms), ("aggregation", ai, aggs), ("imputation_window", wi, wins))
+    for choice, idx_, levels in one_at_a_time:
         if choice in rows:
             rows[choice]["first_order_share"] = _first_order(ranks, idx_, len(levels))
     if "weights" in rows:
