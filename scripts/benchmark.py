@@ -61,12 +61,13 @@ def main() -> int:
         line("load from the Parquet cache", time.perf_counter() - start, "(from cache)" if ds.from_cache else "")
 
         print("One brief, step by step (warm process)")
-        from sesreport import brief as brief_module
-        from sesreport.config import load_project
+        from sesreport.documents import brief as brief_module
         from sesreport.i18n import Lang
+        from sesreport.project import check_project, load_project
         from sesreport.render import render_html, write_pdf
 
-        project = load_project(REPO / "config", set(ds.countries.table.index))
+        project = load_project(REPO / "config")
+        check_project(project, set(ds.countries.table.index), ds)
         as_of = date.fromisoformat(AS_OF)
         seed = ["RUS", "KAZ", "UKR", "IDN"]
         # warm up fonts, stylesheets and matplotlib once, as a worker does

@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
 
@@ -18,6 +20,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -27,6 +30,9 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: 
 from .catalog import Indicator  # noqa: E402
 from .fonts import SANS, font_path, register_matplotlib  # noqa: E402
 from .i18n import Lang  # noqa: E402
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Okabe–Ito, safe for the common colour-vision deficiencies, plus neutral greys
 BLUE = "#0072B2"
@@ -43,7 +49,7 @@ FULL = (170 * MM, 84 * MM)
 FONT_SIZE = 7.0
 SMALL = 6.5
 
-STYLE = {
+STYLE: dict[str, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "sesreport",
     "text.hinting": "no_hinting",
@@ -99,8 +105,19 @@ def text_width(text: str, size: float, weight: str = "regular") -> float:
 
 def _figure(size: tuple[float, float]) -> Figure:
     register_matplotlib()
-    matplotlib.rcParams.update(STYLE)
     return Figure(figsize=size)
+
+
+def styled(draw: Callable[P, R]) -> Callable[P, R]:
+    """Draw in the house style, inside a matplotlib style context (the process-wide settings are
+    left as they were)."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]  # the stubs list keys as literals
+            return draw(*args, **kwargs)
+
+    return wrapper
 
 
 def _svg(fig: Figure) -> str:
@@ -128,11 +145,11 @@ def _label_decimals(values) -> int:
 
 
 def _value_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
-    return MaxNLocator(nbins=n, min_n_ticks=3).tick_values(lo, hi)
+    return np.asarray(MaxNLocator(nbins=n, min_n_ticks=3).tick_values(lo, hi))
 
 
 def _legend_items(lang: Lang, country: str, band: bool) -> list[tuple]:
-    items = [(Line2D([], [], color=BLUE, lw=1.5), country),
+    items: list[tuple[Artist, str]] = [(Line2D([], [], color=BLUE, lw=1.5), country),
              (Line2D([], [], color=VERMILLION, lw=1.1, ls=(0, (4, 2))), lang.gettext("Peer median"))]
     if band:
         items.append((Patch(color=BAND, lw=0), lang.gettext("Peer range (10th–90th percentile)")))
@@ -142,7 +159,9 @@ def _legend_items(lang: Lang, country: str, band: bool) -> list[tuple]:
 def _place_legend(fig: Figure, items: list[tuple], width: float, top: float) -> float:
     """A legend in rows across the top of the figure; returns the height it takes, in inches."""
     sizes = [0.28 + text_width(label, SMALL) for _, label in items]
-    rows, row, used = [], [], 0.0
+    rows: list[list[tuple]] = []
+    row: list[tuple] = []
+    used = 0.0
     for item, size in zip(items, sizes):
         if row and used + size > width:
             rows.append(row)
@@ -164,7 +183,8 @@ def _trend_axes(fig: Figure, rect: tuple[float, float, float, float], history: p
     """Draw a country line against the peer median and band in `rect` (inches: left, bottom, w, h)."""
     width, height = fig.get_size_inches()
     values = np.concatenate([history["value"].to_numpy(dtype=float)]
-                            + ([band["low"].to_numpy(dtype=float), band["high"].to_numpy(dtype=float)] if len(band) else []))
+                            + ([band["low"].to_numpy(dtype=float), band["high"].to_numpy(dtype=float)]
+                               if len(band) else []))
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
     pad = (hi - lo) * 0.06 or abs(hi) * 0.1 or 1.0
     floor = max(lo - pad, 0.0) if lo >= 0 else lo - pad  # non-negative data never dips below zero
@@ -183,7 +203,7 @@ def _trend_axes(fig: Figure, rect: tuple[float, float, float, float], history: p
     ax.plot(history["year"], history["value"], color=BLUE, lw=line_width, zorder=3)
     if len(history) <= 12:  # sparse survey series: show where the observations are
         ax.plot(history["year"], history["value"], ls="none", marker="o", ms=2.2, color=BLUE, zorder=3)
-    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_locator(FixedLocator(ticks.tolist()))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: lang.number(v, decimals)))
     ax.set_ylim(ticks[0], ticks[-1])
     span = last - first
@@ -198,6 +218,7 @@ def _trend_axes(fig: Figure, rect: tuple[float, float, float, float], history: p
     return ax
 
 
+@styled
 def trend(history: pd.DataFrame, band: pd.DataFrame, ind: Indicator, country: str, peer_label: str,
           lang: Lang, size: tuple[float, float] = HALF) -> Chart | None:
     """The country's series against the peers' median and 10th–90th percentile range.
@@ -233,6 +254,7 @@ def _trend_alt(history, band, ind, country, peer_label, lang: Lang) -> str:
     return text
 
 
+@styled
 def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicator, lang: Lang,
             median: float | None, size: tuple[float, float] = HALF) -> Chart | None:
     """Peers ranked best to worst, the country highlighted; bars labelled by name up to 22 countries."""
@@ -270,7 +292,7 @@ def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicat
         ax.grid(axis="x")
         ax.set_axisbelow(True)
         ax.spines["left"].set_visible(False)
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_locator(FixedLocator(ticks.tolist()))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: lang.number(v, decimals)))
         ax.set_xlim(ticks[0], ticks[-1])
         if median is not None:
@@ -288,13 +310,13 @@ def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicat
         ax.grid(axis="y")
         ax.set_axisbelow(True)
         headroom = ticks[-1] + (ticks[-1] - ticks[0]) * 0.28
-        ax.yaxis.set_major_locator(FixedLocator(ticks))
+        ax.yaxis.set_major_locator(FixedLocator(ticks.tolist()))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: lang.number(v, decimals)))
         ax.set_ylim(ticks[0], headroom)
         value = float(data.at[pos, "value"])
         where = pos / max(n - 1, 1)
-        ax.annotate(lang.gettext("{country}: {value}").format(country=names.get(iso3, iso3),
-                                                               value=lang.number(value, _label_decimals(data["value"]))),
+        shown = lang.number(value, _label_decimals(data["value"]))
+        ax.annotate(lang.gettext("{country}: {value}").format(country=names.get(iso3, iso3), value=shown),
                     (pos, value), xytext=(pos, ticks[-1] + (ticks[-1] - ticks[0]) * 0.1), textcoords="data",
                     ha="center" if 0.25 < where < 0.75 else ("left" if where <= 0.25 else "right"),
                     va="bottom", color=BLUE, fontsize=FONT_SIZE, fontweight="semibold",
@@ -318,6 +340,7 @@ def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicat
     return Chart(_svg(fig), alt + ".", "ranking")
 
 
+@styled
 def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], country: str, lang: Lang,
                     size: tuple[float, float] = FULL) -> Chart | None:
     """A grid of small trend charts sharing one legend and one time axis."""
@@ -356,6 +379,7 @@ def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], 
     return Chart(_svg(fig), alt + "; ".join(alts) + ".", "small_multiples")
 
 
+@styled
 def profile(rows: list[tuple[str, float | None, float | None]], country: str, lang: Lang,
             size: tuple[float, float] = (170 * MM, 62 * MM)) -> Chart | None:
     """The security profile: each form's index for the country (dot) against the peer median (tick).

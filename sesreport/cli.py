@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .errors import Problem, UserError
+from .options import BuildOptions, parse_as_of
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "demo" / "data"
 
@@ -47,7 +48,7 @@ def _selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", action="append", default=None, metavar="LANG",
                    help="only these languages (repeatable)")
     p.add_argument("--document", action="append", default=None, metavar="KIND",
-                   help="only these document kinds: brief, annex (repeatable)")
+                   help="only these document kinds, e.g. brief, annex (repeatable)")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help="parallel workers (default: number of cores)")
 
@@ -70,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "the data, config and output folders at the same paths")
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     b.add_argument("--no-cache", action="store_true", help="re-read every data file instead of using the cache")
+    b.add_argument("--json", action="store_true",
+                   help="also print a machine-readable summary of the build (JSON) on standard output")
 
     v = sub.add_parser("validate", help="check the configuration files and report every mistake",
                        description="Validate sources.yaml, indicators.yaml and every country config.")
@@ -91,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--port", type=int, default=8000, help="port for --serve (default 8000)")
 
     s = sub.add_parser("serve", help="preview the built documents in a browser",
-                       description="Serve the output folder on http://127.0.0.1:PORT/ (loopback only). Stop with Ctrl-C.")
+                       description="Serve the output folder on http://127.0.0.1:PORT/ (loopback only). "
+                                   "Stop with Ctrl-C.")
     s.add_argument("--out", type=Path, default=Path("output"), metavar="DIR", help="output folder (default: output)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
@@ -99,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Download bulk files from the World Bank or ILOSTAT into the data folder, "
                                    "under the names those sites give them.")
     f.add_argument("publisher", choices=["wdi", "ilostat"], help="wdi (World Bank) or ilostat (ILO)")
-    f.add_argument("ids", nargs="+", metavar="ID", help="indicator codes, e.g. SL.UEM.TOTL.ZS or EAR_4MTH_SEX_GEO_CUR_NB")
+    f.add_argument("ids", nargs="+", metavar="ID",
+                   help="indicator codes, e.g. SL.UEM.TOTL.ZS or EAR_4MTH_SEX_GEO_CUR_NB")
     f.add_argument("--data", type=Path, default=Path("data"), metavar="DIR", help="data folder (default: data)")
     f.add_argument("--base-url", default=None, metavar="URL", help="endpoint base URL (default: the publisher's)")
     f.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="network timeout (default: 60)")
@@ -168,7 +173,7 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .config import validate_all
+    from .project import validate_all
 
     data_dir = args.data or default_data_dir()
     summary = validate_all(args.config, data_dir)
@@ -176,11 +181,22 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def build_options(args, **overrides) -> BuildOptions:
+    """The build options the command line gives (for `build` and `watch`)."""
+    fields = dict(
+        data_dir=Path(args.data or default_data_dir()), config_dir=Path(args.config), out=Path(args.out),
+        countries=tuple(c.upper() for c in args.countries), langs=tuple(args.lang or ()),
+        kinds=tuple(args.document or ()), as_of=parse_as_of(args.as_of), jobs=args.jobs,
+        force=getattr(args, "force", False), use_cache=not getattr(args, "no_cache", False),
+        scheduler=getattr(args, "scheduler", None), json=getattr(args, "json", False))
+    fields.update(overrides)
+    return BuildOptions(**fields)
+
+
 def cmd_build(args) -> int:
     from .build import run_build
 
-    data_dir = args.data or default_data_dir()
-    return run_build(args, data_dir)
+    return run_build(build_options(args))
 
 
 def cmd_watch(args, stop_event=None) -> int:
@@ -188,15 +204,14 @@ def cmd_watch(args, stop_event=None) -> int:
     from .preview import serve, watch
     from .render import TEMPLATES
 
-    data_dir = args.data or default_data_dir()
-    args.force, args.no_cache = False, False
+    options = build_options(args, force=False, use_cache=True, json=False)
     if args.serve:
-        server = serve(args.out, args.port)
-        print(f"Serving {args.out} on http://127.0.0.1:{server.server_address[1]}/", file=sys.stderr)
+        server = serve(options.out, args.port)
+        print(f"Serving {options.out} on http://127.0.0.1:{server.server_address[1]}/", file=sys.stderr)
 
     def build() -> None:
         try:
-            run_build(args, data_dir)
+            run_build(options)
         except UserError as exc:
             print_problems(exc.problems)
 
@@ -207,7 +222,7 @@ def cmd_watch(args, stop_event=None) -> int:
             names = sorted({Path(path).name for _, path in change})
             print(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding", file=sys.stderr)
 
-    watch(build, [args.config, TEMPLATES, data_dir], stop_event=stop_event, on_change=report)
+    watch(build, [options.config_dir, TEMPLATES, options.data_dir], stop_event=stop_event, on_change=report)
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog
 from .errors import Problem, UserError, did_you_mean, display_path
 from .schema import Strict, problems_from, register
 from .yamlio import Located, load_yaml
@@ -39,7 +39,7 @@ class Peers(Strict):
 
 
 class Chart(Strict):
-    type: Literal["trend", "ranking", "small_multiples", "profile"]
+    type: str  # a chart type the brief draws (checked against its registry when the project loads)
     indicator: str | None = None
     indicators: tuple[str, ...] = ()
     title: Text = {}
@@ -97,7 +97,7 @@ class Section(Strict):
 class CountryConfig(Strict):
     country: str = Field(pattern=r"^[A-Z]{3}$")
     languages: tuple[Literal["en", "fr", "es", "ru", "uk"], ...] = ("en",)
-    documents: tuple[Literal["brief"], ...] = ("brief",)
+    documents: tuple[str, ...] = ("brief",)  # document kinds built for the country
     title: Text = {}
     organisation: Text = {}
     peers: Peers = Peers()
@@ -261,8 +261,10 @@ def _read_narrative_files(loaded: LoadedConfig, config_dir: Path) -> tuple[Count
     return cfg.model_copy(update={"summary": summary, "sections": sections}), problems
 
 
-def check_references(loaded: LoadedConfig, catalog: Catalog, known_countries: set[str] | None) -> list[Problem]:
-    """Indicator codes must be in the catalog; ISO3 codes must be known countries."""
+def check_references(loaded: LoadedConfig, catalog: Catalog, known_countries: set[str] | None,
+                     indicators: bool = True) -> list[Problem]:
+    """Indicator codes must be in the catalog (with `indicators`); ISO3 codes must be known countries
+    (when `known_countries` is given: the data's classification)."""
     cfg = loaded.config
     problems: list[Problem] = []
 
@@ -272,17 +274,18 @@ def check_references(loaded: LoadedConfig, catalog: Catalog, known_countries: se
             problems.append(Problem(file, line, f"unknown indicator '{code}'",
                                     did_you_mean(code, catalog.indicators) or f"see {catalog.file} for the codes"))
 
-    for i, code in enumerate(cfg.key_figures):
-        indicator(code, ("key_figures", i))
-    for sid, section in cfg.sections.items():
-        for i, code in enumerate(section.indicators):
-            indicator(code, ("sections", sid, "indicators", i))
-        for j, chart in enumerate(section.charts):
-            if chart.indicator:
-                indicator(chart.indicator, ("sections", sid, "charts", j, "indicator"))
-            for i, code in enumerate(chart.indicators):
-                indicator(code, ("sections", sid, "charts", j, "indicators", i))
-    problems.extend(check_narratives(loaded, catalog))
+    if indicators:
+        for i, code in enumerate(cfg.key_figures):
+            indicator(code, ("key_figures", i))
+        for sid, section in cfg.sections.items():
+            for i, code in enumerate(section.indicators):
+                indicator(code, ("sections", sid, "indicators", i))
+            for j, chart in enumerate(section.charts):
+                if chart.indicator:
+                    indicator(chart.indicator, ("sections", sid, "charts", j, "indicator"))
+                for i, code in enumerate(chart.indicators):
+                    indicator(code, ("sections", sid, "charts", j, "indicators", i))
+        problems.extend(check_narratives(loaded, catalog))
     if known_countries is not None:
         def country(code: str, path: tuple) -> None:
             if code not in known_countries:
@@ -303,12 +306,13 @@ def check_narratives(loaded: LoadedConfig, catalog: Catalog) -> list[Problem]:
     cfg = loaded.config
     codes = set(cfg.indicators())
     problems: list[Problem] = []
-    blocks = [(("summary", i), b) for i, b in enumerate(cfg.summary)]
+    blocks: list[tuple[tuple, Block]] = [(("summary", i), b) for i, b in enumerate(cfg.summary)]
     for sid, section in cfg.sections.items():
         blocks += [(("sections", sid, "narrative", i), b) for i, b in enumerate(section.narrative)]
     for path, block in blocks:
         file, line = loaded.line_of(path + ("text",) if block.file is None else path + ("file",))
         where = Where(file, line)
+        texts: dict[str, str]
         if isinstance(block.text, str):
             texts = {cfg.languages[0]: block.text}
             if len(cfg.languages) > 1:
@@ -316,7 +320,7 @@ def check_narratives(loaded: LoadedConfig, catalog: Catalog) -> list[Problem]:
                                         + ", ".join(cfg.languages),
                                         "give it as a mapping by language, e.g. text: {en: …, ru: …}"))
         else:
-            texts = block.text
+            texts = block.text or {}
             missing = [lang for lang in cfg.languages if lang not in texts]
             if missing:
                 problems.append(Problem(file, line, f"this narrative has no text in {', '.join(missing)}",
@@ -327,85 +331,3 @@ def check_narratives(loaded: LoadedConfig, catalog: Catalog) -> list[Problem]:
             problems.extend(check_block("{{ " + block.when + " }}", Where(file, loaded.line_of(path + ("when",))[1]),
                                         codes, catalog))
     return problems
-
-
-@dataclass
-class Project:
-    """Everything configured: the catalog, the validated country configs and the composite indices."""
-
-    catalog: Catalog
-    countries: dict[str, LoadedConfig]
-    config_dir: Path
-    indices: dict = None  # index id -> IndexSpec
-    annex: object = None  # AnnexConfig, when config/annex.yaml exists
-    organisation: dict = None  # the shared organisation name, by language
-
-
-def load_project(config_dir: Path | str, known_countries: set[str] | None = None,
-                 only: list[str] | None = None) -> Project:
-    """Load and validate every country config; raise one UserError listing every problem."""
-    config_dir = Path(config_dir)
-    if not config_dir.is_dir():
-        raise UserError(Problem(display_path(config_dir), None, "configuration folder not found",
-                                "pass --config DIR, the folder holding indicators.yaml and countries/"))
-    catalog = load_catalog(config_dir / "indicators.yaml")
-    problems: list[Problem] = []
-    try:
-        defaults = load_defaults(config_dir)
-    except UserError as exc:
-        raise UserError(exc.problems) from None
-    loaded: dict[str, LoadedConfig] = {}
-    files = country_files(config_dir)
-    for path in files:
-        if only and path.stem not in only:
-            continue
-        cfg, found = load_country(path, defaults)
-        problems.extend(found)
-        if cfg:
-            problems.extend(check_references(cfg, catalog, known_countries))
-            loaded[cfg.config.country] = cfg
-    if only:
-        available = [p.stem for p in files]
-        for code in only:
-            if code not in available:
-                problems.append(Problem(display_path(config_dir / "countries"), None, f"no configuration for '{code}'",
-                                        did_you_mean(code, available) or f"create config/countries/{code}.yaml"))
-    indices = {}
-    if (config_dir / "indices").is_dir():
-        from .index import load_indices
-
-        try:
-            indices = load_indices(config_dir, catalog)
-        except UserError as exc:
-            problems.extend(exc.problems)
-    for cfg in loaded.values():
-        wanted = cfg.config.index
-        if wanted and wanted not in indices and not any("indices" in (p.file or "") for p in problems):
-            file, line = cfg.line_of(("index",))
-            problems.append(Problem(file, line, f"unknown index '{wanted}'",
-                                    did_you_mean(wanted, indices) or "define it in config/indices/<id>.yaml"))
-    from .annex import check_annex, load_annex
-
-    annex = None
-    try:
-        annex = load_annex(config_dir)
-    except UserError as exc:
-        problems.extend(exc.problems)
-    if not any("indices" in (p.file or "") for p in problems):
-        problems.extend(check_annex(annex, indices, config_dir))
-    # a problem in the shared defaults shows once, not once per country
-    unique = list(dict.fromkeys(problems))
-    if unique:
-        raise UserError(unique)
-    organisation = (defaults.data or {}).get("organisation") or {}
-    return Project(catalog, loaded, config_dir, indices, annex, organisation)
-
-
-def validate_all(config_dir: Path | str, data_dir: Path | str) -> str:
-    """`generate.py validate`: configs, catalog and sources.yaml; returns a one-line summary."""
-    from .data.load import load_dataset
-
-    ds = load_dataset(data_dir, config_dir)
-    project = load_project(config_dir, known_countries=set(ds.countries.table.index))
-    return (f"OK: {len(project.countries)} country configs ({', '.join(project.countries)}), "
-            f"{len(project.catalog.indicators)} catalog indicators, {len(ds.files)} data files.")

@@ -10,7 +10,7 @@ import time
 from html import escape
 from pathlib import Path
 
-from .build import atomic_write, load_manifest
+from .manifest import atomic_write, load_manifest
 
 
 def write_index(out: Path) -> None:

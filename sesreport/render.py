@@ -10,39 +10,42 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from .fonts import font_dirs, font_face_css
+from .i18n import Lang
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-@functools.lru_cache(maxsize=4)
-def environment(templates: Path = TEMPLATES) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(loader=FileSystemLoader(str(templates)), autoescape=True,
-                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                               extensions=["jinja2.ext.i18n"])
+@functools.lru_cache(maxsize=16)
+def environment(folders: tuple[Path, ...], lang: Lang) -> SandboxedEnvironment:
+    """A sandboxed environment per template search path and language, with that language's
+    gettext installed once. The first folder holding a template wins (a country's override first)."""
+    loader = ChoiceLoader([FileSystemLoader(str(folder)) for folder in folders])
+    env = SandboxedEnvironment(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True,
+                               lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_callables(lang.gettext, lang.ngettext, newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
-def render_html(template: str, context: dict[str, Any], lang, media: str) -> str:
+def render_html(template: str, context: dict[str, Any], lang: Lang, media: str,
+                folders: tuple[Path, ...] = (TEMPLATES,)) -> str:
     """The document as HTML. `media` is "print" (for WeasyPrint) or "screen" (the HTML version)."""
-    env = environment()
-    env.install_gettext_callables(lang.gettext, lang.ngettext, newstyle=True)  # type: ignore[attr-defined]
-    css = ""
-    if media == "screen":
-        css = Markup(stylesheet_text("screen"))
-    return env.get_template(template).render(**context, media=media, inline_css=css)
+    css = Markup(stylesheet_text("screen")) if media == "screen" else ""
+    return environment(folders, lang).get_template(template).render(**context, media=media, inline_css=css)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def stylesheet_text(media: str) -> str:
     parts = [(TEMPLATES / "document.css").read_text(encoding="utf-8")]
     extra = TEMPLATES / f"{media}.css"
@@ -65,10 +68,9 @@ def _fetcher_class():
     class SafeFetcher(URLFetcher):
         """Only the project's templates and fonts, and embedded images; nothing else, ever."""
 
-        blocked: list[str] = []
-
         def __init__(self):
             super().__init__(timeout=1, allowed_protocols={"file", "data"}, allow_redirects=False)
+            self.blocked: deque[str] = deque(maxlen=64)  # the latest refusals, for tests and diagnostics
             self.roots = [TEMPLATES.resolve()] + [d.resolve() for d in font_dirs()]
 
         def fetch(self, url, headers=None):
@@ -86,7 +88,7 @@ def _fetcher_class():
             self._refuse(url)
 
         def _refuse(self, url: str):
-            SafeFetcher.blocked.append(url)
+            self.blocked.append(url)
             raise Blocked(f"blocked: {url[:80]}")
 
     return SafeFetcher
@@ -98,7 +100,7 @@ def safe_fetcher():
 
 
 @functools.lru_cache(maxsize=1)
-def _print_setup():  # released at exit (below), while WeasyPrint's font library is still loaded
+def print_setup():  # released at exit (below), while WeasyPrint's font library is still loaded
     """Font configuration and parsed stylesheets, shared by every document of this process."""
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
@@ -112,11 +114,11 @@ def _print_setup():  # released at exit (below), while WeasyPrint's font library
     return fonts, sheets
 
 
-atexit.register(_print_setup.cache_clear)
+atexit.register(print_setup.cache_clear)
 
 
-def write_pdf(html: str, *, attachments: list[tuple[str, bytes, str]] = (), variant: str | None = "pdf/a-3a",
-              tags: bool = True, stamp: datetime | None = None) -> "Pdf":
+def write_pdf(html: str, *, attachments: Sequence[tuple[str, bytes, str]] = (), variant: str | None = "pdf/a-3a",
+              tags: bool = True, stamp: datetime | None = None) -> Pdf:
     """Render HTML to PDF bytes: PDF/A-3a (archival, tagged) that also declares PDF/UA-1 (the tags,
     language, title and alternative texts it needs are in place), with the data files attached.
 
@@ -124,9 +126,9 @@ def write_pdf(html: str, *, attachments: list[tuple[str, bytes, str]] = (), vari
     """
     from weasyprint import HTML, Attachment
 
-    fonts, sheets = _print_setup()
+    fonts, sheets = print_setup()
     doc = HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=safe_fetcher())
-    when = stamp or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    when = stamp or datetime(1970, 1, 1, tzinfo=UTC)
     files = [Attachment(string=data, name=name, description=description, created=when, modified=when)
              for name, data, description in attachments]
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()

@@ -16,17 +16,13 @@ DEMO = REPO / "demo" / "data"
 
 
 def build(*args: str) -> int:
-    return main(["build", *args, "--as-of", "2026-11-27", "-j", "1"])
+    return main(["build", *args, "--as-of", "2026-11-27", "-j", "1", "--json"])
 
 
 def statuses(capsys) -> dict[str, str]:
-    err = capsys.readouterr().err
-    found = {}
-    for line in err.splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and parts[0].startswith("brief/"):
-            found[parts[0]] = parts[1]
-    return found
+    """Each document's status, from the machine-readable summary that `build --json` prints."""
+    summary = json.loads(capsys.readouterr().out)
+    return {d["key"]: d["status"] for d in summary["documents"]}
 
 
 def set_latest_life_expectancy(data: Path, iso3: str, value: str) -> None:
@@ -90,16 +86,16 @@ def test_one_failure_does_not_stop_the_others(data, config, tmp_path, capsys, mo
     args = ["IDN", "UKR", "--lang", "en", "--data", str(data), "--config", str(config), "--out", str(out)]
     assert build(*args) == 0
     capsys.readouterr()
-    import sesreport.brief
+    import sesreport.documents.brief as brief
 
-    real_build = sesreport.brief.build_brief
+    real_build = brief.build_brief
 
     def failing(ds, loaded, *rest, **kw):
         if loaded.config.country == "UKR":
             raise RuntimeError("chart renderer crashed")
         return real_build(ds, loaded, *rest, **kw)
 
-    monkeypatch.setattr(sesreport.brief, "build_brief", failing)
+    monkeypatch.setattr(brief, "build_brief", failing)
     assert build(*args, "--force") == 1
     err = capsys.readouterr().err
     assert "brief/UKR.en failed" in err and "chart renderer crashed" in err
@@ -120,7 +116,8 @@ def test_narrative_reference_checked_before_building(data, config, tmp_path, cap
     out = tmp_path / "out"
     assert build("UKR", "--data", str(data), "--config", str(config), "--out", str(out)) == 2
     err = capsys.readouterr().err
-    assert "UKR.yaml:15: in a narrative: unknown indicator 'health_spending' (did you mean 'health_expenditure'?)" in err
+    assert ("UKR.yaml:15: in a narrative: unknown indicator 'health_spending' (did you mean 'social_spending'?)"
+            in err)
     assert "UKR.yaml:15: in a narrative: unknown field 'lastest' (did you mean 'latest'?)" in err
     assert not out.exists()
 
@@ -146,7 +143,8 @@ def test_nothing_to_build(tmp_path, capsys):
 
 def test_change_log_after_a_data_update(data, tmp_path, capsys):
     """A new vintage lowers Indonesia's latest life expectancy sharply: the rebuilt brief's change
-    log lists the values that moved and the statement that flipped from rising to falling."""
+    log lists the values that moved and the statement whose verb flipped, from "was stable" over ten
+    years (71.6 in 2013, 73.2 in 2023) to "fell"."""
     out = tmp_path / "out"
     args = ["IDN", "--lang", "en", "--data", str(data), "--out", str(out)]
     assert build(*args) == 0
@@ -157,8 +155,14 @@ def test_change_log_after_a_data_update(data, tmp_path, capsys):
     assert "statements flipped" in capsys.readouterr().err
     log = (out / "changes.md").read_text()
     assert "## brief/IDN.en" in log
-    assert "**life_expectancy** (trend rising → falling" in log or "**life_expectancy** (trend stable → falling" in log
+    assert "**life_expectancy** (trend stable → falling" in log
+    assert "  - before: Life expectancy at birth was stable at 73.2\u00a0years in 2023 (71.6\u00a0years in 2013)" in log
+    assert "  - after: Life expectancy at birth fell from 71.6\u00a0years in 2013 to 60.0\u00a0years in 2023" in log
     assert "life_expectancy, key figure:" in log and "→ 60.0\u00a0years" in log
+    # the record carries the change the sentence prints: over ten years, down
+    figures = json.loads((out / "brief" / "IDN.en.figures.json").read_text())
+    [said] = [e for e in figures if e["what"] == "statement" and e["indicator"] == "life_expectancy"]
+    assert (said["trend"], said["change"]["horizon"], said["change"]["base"]["year"]) == ("falling", 10, 2013)
 
 
 def test_same_build_on_a_dask_cluster(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""The country policy brief: from a country config and the data to the template's context.
+"""The country policy brief, a document kind: from a country config and the data to the template's
+context, one per country config and language.
 
 Everything the brief prints is computed here, once, and recorded with its provenance in
 `figures` (written beside the PDF and attached to it), so that any printed number can be
@@ -12,19 +13,25 @@ import csv
 import io
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from markupsafe import Markup
 
-from . import charts
-from .catalog import Catalog
-from .compute import Obs, Stat, indicator_stat, peer_band, peers_of
-from .config import LoadedConfig
-from .data.load import Dataset
-from .i18n import INCOME_GROUPS, Lang, N_
-from .narrative import IndicatorView, Indicators, Where, condition_holds, render_block, sentence
+from .. import charts
+from ..catalog import Catalog
+from ..compute import Obs, Stat, indicator_stat, peer_band, peers_of
+from ..config import LoadedConfig
+from ..data.load import Dataset
+from ..errors import Problem, did_you_mean
+from ..i18n import INCOME_GROUPS, N_, Lang
+from ..narrative import Indicators, IndicatorView, Where, condition_holds, render_block, statement
+from . import Attachment, BuildContext, Document, DocumentKind, Job
+from .common import shared_context, sources_used
 
 SECTION_TITLES = {
     "labour_market": N_("Labour market"),
@@ -36,10 +43,9 @@ SECTION_TITLES = {
     "economy": N_("Economy"),
 }
 
-
 @dataclass
-class Document:
-    """A rendered document's context plus what is attached to it."""
+class BriefContent:
+    """The brief's template context, its printed figures and the tables behind its sections."""
 
     context: dict
     figures: list[dict] = field(default_factory=list)
@@ -47,8 +53,9 @@ class Document:
     timings: dict[str, float] = field(default_factory=dict)
 
     def attachments(self, stem: str) -> list[tuple[str, bytes, str]]:
-        out = [(f"{stem}.figures.json", json.dumps(self.figures, indent=1, ensure_ascii=False, sort_keys=True).encode(),
-                "Every figure printed in this document, with the observation, source, vintage, file and line it came from")]
+        figures = json.dumps(self.figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
+        out = [(f"{stem}.figures.json", figures, "Every figure printed in this document, with the observation, "
+                "source, vintage, file and line it came from")]
         for name, table in self.tables.items():
             buf = io.StringIO()
             table.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
@@ -98,16 +105,17 @@ CHOICE_NAMES = {
 
 def security_section(index, iso3: str, peers: list[str], name: str, lang: Lang) -> dict:
     """What the brief says about the country's composite index: values, rank with interval, cluster."""
-    from .catalog import FORMS
-    from .index import CLUSTER_LABELS, FORM_LABELS
+    from ..catalog import FORMS
+    from ..index import CLUSTER_LABELS, FORM_LABELS
 
     _ = lang.gettext
     info = index.country(iso3)
     known = [p for p in peers if p in index.values.index]
-    rows, chart_rows = [], []
+    rows: list[dict[str, Any]] = []
+    chart_rows: list[tuple[str, float | None, float | None]] = []
     for form in FORMS:
         node = info["forms"][form]
-        peer_values = index.values.loc[known, form].dropna() if known else []
+        peer_values = index.values.loc[known, form].dropna() if known else pd.Series(dtype=float)
         median = float(peer_values.median()) if len(peer_values) >= 3 else None
         label = _(FORM_LABELS[form])
         chart_rows.append((label, node["value"], median))
@@ -155,7 +163,7 @@ def security_section(index, iso3: str, peers: list[str], name: str, lang: Lang) 
 
 
 def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, catalog: Catalog,
-                index=None) -> Document:
+                index=None) -> BriefContent:
     cfg = loaded.config
     iso3 = cfg.country
     _ = lang.gettext
@@ -171,11 +179,13 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
                                      cfg.peer_window)
     views = Indicators({code: IndicatorView(code, s, catalog, lang) for code, s in stats.items()}, catalog)
     ncontext = {"ind": views, "country": name}
+    inputs = ChartInputs(stats, ds, iso3, peers, name, plabel, catalog, lang, cfg.chart_years)
     figures: list[dict] = []
     used: list[Obs] = []
 
-    def record(code: str, what: str, text: str, obs: Obs | None = None, value: float | None = None, **extra):
-        entry = {"indicator": code, "what": what, "text": text}
+    def record(code: str, what: str, text: str, obs: Obs | None = None, value: float | None = None,
+               **extra: Any) -> None:
+        entry: dict[str, Any] = {"indicator": code, "what": what, "text": text}
         if obs is not None:
             entry["observation"] = obs.ref()
             used.append(obs)
@@ -188,14 +198,15 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
     tiles = []
     for code in cfg.key_figures:
         ind, s = catalog[code], stats[code]
-        tile = {"label": lang.indicator(ind, short=True), "has_data": s.has_data, "marks": _marks(s),
+        tile: dict[str, Any] = {"label": lang.indicator(ind, short=True), "has_data": s.has_data, "marks": _marks(s),
                 "value": None, "year": None, "change": None, "peer": None, "position": None}
         if s.has_data:
             tile["value"] = lang.value(s.value, ind)
             tile["year"] = s.year
             record(code, "key figure", tile["value"], s.latest)
-            if s.change5 is not None:
-                tile["change"] = _("{change} since {year}").format(change=lang.change(s.change5, ind), year=s.base5.year)
+            if s.change5 is not None and s.base5 is not None:
+                tile["change"] = _("{change} since {year}").format(change=lang.change(s.change5, ind),
+                                                                   year=s.base5.year)
                 record(code, "change over 5 years", lang.change(s.change5, ind), s.base5, value=s.change5)
             if s.peers is not None:
                 tile["peer"] = _("peer median {value}").format(value=lang.value(s.peers.median, ind))
@@ -213,34 +224,37 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
         paragraphs: list[Markup] = []
         findings = []
         if section.sentences:
-            findings = [sentence(code, stats[code], catalog, lang, name, plabel) for code in section.indicators]
-            for code, text in zip(section.indicators, findings):
+            said = [statement(code, stats[code], catalog, lang, name, plabel) for code in section.indicators]
+            findings = [st.text for st in said]
+            for code, st in zip(section.indicators, said):
                 s = stats[code]
-                figures.append({"indicator": code, "what": "statement", "section": sid, "text": text,
-                                "trend": s.trend, "position": s.position, "stale": s.stale,
-                                "has_data": s.has_data})
+                # the direction of the change the sentence prints (its verb), and that change
+                figures.append({"indicator": code, "what": "statement", "section": sid, "text": st.text,
+                                "trend": st.change.direction if st.change else None,
+                                "change": st.change.ref() if st.change else None,
+                                "position": s.position, "stale": s.stale, "has_data": s.has_data})
         paragraphs.extend(_blocks(section.narrative, ("sections", sid, "narrative"), loaded, lang, ncontext))
         figs = []
         started = time.perf_counter()
         for chart in section.charts:
-            made = _chart(chart, stats, ds, iso3, peers, names, name, plabel, catalog, lang, cfg.chart_years)
+            made = _chart(chart, inputs)
             if made is not None:
                 figs.append(made)
         chart_seconds += time.perf_counter() - started
-        rows = []
+        rows: list[dict[str, Any]] = []
         records = []
         for code in section.indicators:
             ind, s = catalog[code], stats[code]
-            row = {"label": lang.indicator(ind), "unit": lang.unit_label(ind), "has_data": s.has_data,
+            row: dict[str, Any] = {"label": lang.indicator(ind), "unit": lang.unit_label(ind), "has_data": s.has_data,
                    "marks": _marks(s)}
-            rec = {"indicator": code, "label": lang.indicator(ind), "unit": ind.unit}
-            if s.has_data:
+            rec: dict[str, Any] = {"indicator": code, "label": lang.indicator(ind), "unit": ind.unit}
+            if s.has_data and s.latest is not None:
                 row.update(value=lang.value(s.value, ind, unit=False), year=s.year,
                            change5=lang.change(s.change5, ind, unit=False) if s.change5 is not None else "–",
                            change10=lang.change(s.change10, ind, unit=False) if s.change10 is not None else "–",
                            median=lang.value(s.peers.median, ind, unit=False) if s.peers else "–",
-                           range=(f"{lang.value(s.peers.low, ind, unit=False)}–{lang.value(s.peers.high, ind, unit=False)}"
-                                  if s.peers else "–"),
+                           range=(f"{lang.value(s.peers.low, ind, unit=False)}–"
+                                  f"{lang.value(s.peers.high, ind, unit=False)}" if s.peers else "–"),
                            rank=f"{s.rank}/{s.rank_of}" if s.rank is not None and ind.direction != "neutral" else "–")
                 record(code, "table value", row["value"], s.latest, section=sid)
                 if s.change10 is not None:
@@ -283,13 +297,11 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
     sources = sources_used(ds, {sid for sid, _ in used_sources}, lang)
 
     context = {
-        "lang": lang.code,
+        **shared_context(ds, lang, as_of),
         "country": name,
         "iso3": iso3,
         "title": lang.text(cfg.title, N_("Social and economic security: policy brief")),
         "organisation": lang.text(cfg.organisation),
-        "date": lang.date(as_of),
-        "as_of": as_of.isoformat(),
         "data_vintage": lang.month(date.fromisoformat(newest)) if newest else None,
         "peer_label": plabel,
         "peer_count": len(peers),
@@ -301,15 +313,8 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
         "sections": sections,
         "security": security,
         "sources": sources,
-        "illustrative": ds.illustrative,
-        "notice": _(ds.notice or N_("Illustrative data — not official statistics")),
-        "classification": {"file": ds.countries.file, "vintage": _date_text(ds.countries.vintage, lang)},
     }
-    return Document(context, figures, tables, {"charts": chart_seconds})
-
-
-def _date_text(iso: str | None, lang: Lang) -> str | None:
-    return lang.date(date.fromisoformat(iso)) if iso else None
+    return BriefContent(context, figures, tables, {"charts": chart_seconds})
 
 
 def _blocks(blocks, path: tuple, loaded: LoadedConfig, lang: Lang, ncontext: dict) -> list[Markup]:
@@ -325,46 +330,84 @@ def _blocks(blocks, path: tuple, loaded: LoadedConfig, lang: Lang, ncontext: dic
     return out
 
 
-def _chart(chart, stats, ds: Dataset, iso3, peers, names, name, plabel, catalog, lang: Lang,
-           chart_years: int) -> dict | None:
-    if chart.type == "trend":
-        code = chart.indicator
-        s, ind = stats[code], catalog[code]
-        if not s.has_data:
-            return None
-        history = s.history[s.history["year"] > s.year - chart_years]
-        first = int(history["year"].min())
-        band = peer_band(ds.headline(code), peers, first, s.year)
-        made = charts.trend(history, band, ind, name, plabel, lang)
-        caption = lang.text(chart.title) if chart.title else _caption(lang, ind, first, s.year)
-        wide = False
-    elif chart.type == "ranking":
-        code = chart.indicator
-        s, ind = stats[code], catalog[code]
-        if not s.has_data or s.peers is None:
-            return None
-        values = pd.concat([s.peers.values, pd.DataFrame([{"iso3": iso3, "year": s.year, "value": s.value}])],
-                           ignore_index=True)
-        made = charts.ranking(values, iso3, {c: country_name(ds, c, lang) for c in values["iso3"]}, ind, lang,
-                              s.peers.median)
-        caption = lang.text(chart.title) if chart.title else lang.gettext("{indicator}: {country} among its peers, latest values").format(
-            indicator=lang.indicator(ind), country=name)
-        wide = False
-    elif chart.type == "small_multiples":
-        panels = []
-        for code in chart.indicators:
-            s = stats[code]
-            if s.has_data:
-                history = s.history[s.history["year"] > s.year - chart_years]
-                first = int(history["year"].min())
-                panels.append((catalog[code], history, peer_band(ds.headline(code), peers, first, s.year)))
-        made = charts.small_multiples(panels, name, lang)
-        caption = lang.text(chart.title) if chart.title else lang.gettext("{country} against the peer median").format(country=name)
-        wide = True
-    else:
+@dataclass(frozen=True)
+class ChartInputs:
+    """What a section chart may draw from: the brief's statistics, the data and who is compared."""
+
+    stats: dict[str, Stat]
+    ds: Dataset
+    iso3: str
+    peers: list[str]
+    name: str
+    plabel: str
+    catalog: Catalog
+    lang: Lang
+    chart_years: int
+
+
+Drawn = tuple[charts.Chart, str, bool]  # the chart, its caption, whether it spans the page
+
+
+def _trend_chart(chart, x: ChartInputs) -> Drawn | None:
+    code = chart.indicator
+    s, ind = x.stats[code], x.catalog[code]
+    if not s.has_data or s.year is None:
         return None
+    history = s.history[s.history["year"] > s.year - x.chart_years]
+    first = int(history["year"].min())
+    band = peer_band(x.ds.headline(code), x.peers, first, s.year)
+    made = charts.trend(history, band, ind, x.name, x.plabel, x.lang)
     if made is None:
         return None
+    caption = x.lang.text(chart.title) if chart.title else _caption(x.lang, ind, first, s.year)
+    return made, caption, False
+
+
+def _ranking_chart(chart, x: ChartInputs) -> Drawn | None:
+    code = chart.indicator
+    s, ind, lang = x.stats[code], x.catalog[code], x.lang
+    if not s.has_data or s.peers is None:
+        return None
+    values = pd.concat([s.peers.values, pd.DataFrame([{"iso3": x.iso3, "year": s.year, "value": s.value}])],
+                       ignore_index=True)
+    made = charts.ranking(values, x.iso3, {c: country_name(x.ds, c, lang) for c in values["iso3"]}, ind, lang,
+                          s.peers.median)
+    if made is None:
+        return None
+    caption = lang.text(chart.title) if chart.title else lang.gettext(
+        "{indicator}: {country} among its peers, latest values").format(indicator=lang.indicator(ind), country=x.name)
+    return made, caption, False
+
+
+def _small_multiples_chart(chart, x: ChartInputs) -> Drawn | None:
+    panels = []
+    for code in chart.indicators:
+        s = x.stats[code]
+        if s.has_data and s.year is not None:
+            history = s.history[s.history["year"] > s.year - x.chart_years]
+            first = int(history["year"].min())
+            panels.append((x.catalog[code], history, peer_band(x.ds.headline(code), x.peers, first, s.year)))
+    made = charts.small_multiples(panels, x.name, x.lang)
+    if made is None:
+        return None
+    caption = x.lang.text(chart.title) if chart.title else x.lang.gettext(
+        "{country} against the peer median").format(country=x.name)
+    return made, caption, True
+
+
+#: chart type (as written in a section's `charts:`) -> the function that draws it
+CHART_TYPES: dict[str, Callable[[Any, ChartInputs], Drawn | None]] = {
+    "trend": _trend_chart,
+    "ranking": _ranking_chart,
+    "small_multiples": _small_multiples_chart,
+}
+
+
+def _chart(chart, x: ChartInputs) -> dict | None:
+    drawn = CHART_TYPES[chart.type](chart, x)
+    if drawn is None:
+        return None
+    made, caption, wide = drawn
     return {"src": _svg_uri(made.svg), "alt": made.alt, "caption": caption, "wide": wide, "kind": made.kind}
 
 
@@ -373,22 +416,54 @@ def _caption(lang: Lang, ind, first: int, last: int) -> str:
         indicator=lang.indicator_with_unit(ind), first=first, last=last)
 
 
-def sources_used(ds: Dataset, source_ids: set[str], lang: Lang) -> list[dict]:
-    """The sources a document used, one entry per publication with every release that was read."""
-    groups: dict[tuple[str, str], dict] = {}
-    for f in ds.files:
-        if f.source_id not in source_ids or f.error:
-            continue
-        key = (f.publisher, f.title or f.source_id)
-        entry = groups.setdefault(key, {
-            "publisher": lang.gettext(f.publisher), "title": lang.gettext(f.title or f.source_id), "releases": set(),
-            "licence": f.licence, "attribution": lang.gettext(f.attribution) if f.attribution else None,
-            "url": f.url})
-        if f.vintage:
-            entry["releases"].add(f.vintage)
-    out = []
-    for key in sorted(groups):
-        entry = groups[key]
-        entry["releases"] = [lang.date(date.fromisoformat(v)) for v in sorted(entry["releases"])]
-        out.append(entry)
-    return out
+class BriefKind(DocumentKind):
+    """`brief/<ISO3>.<lang>`: key figures, sections with charts, tables and sentences, sources."""
+
+    name = "brief"
+    outputs = ("pdf", "html", "figures.json")
+    per_country = True
+
+    def load_config(self, config_dir: Path, project) -> tuple[None, list[Problem]]:
+        """The country configs are the brief's configuration; here, only what the brief draws."""
+        problems = []
+        for loaded in project.countries.values():
+            for sid, section in loaded.config.sections.items():
+                for j, chart in enumerate(section.charts):
+                    if chart.type not in CHART_TYPES:
+                        file, line = loaded.line_of(("sections", sid, "charts", j, "type"))
+                        problems.append(Problem(file, line, f"the brief draws no chart of type '{chart.type}'",
+                                                did_you_mean(chart.type, CHART_TYPES)
+                                                or f"use one of: {', '.join(sorted(CHART_TYPES))}"))
+        return None, problems
+
+    def plan(self, project, countries: list[str] | None) -> list[Job]:
+        jobs = []
+        for iso3, loaded in sorted(project.countries.items()):
+            if countries and iso3 not in countries or self.name not in loaded.config.documents:
+                continue
+            jobs += [Job(self.name, iso3, lang) for lang in loaded.config.languages]
+        return jobs
+
+    def indices(self, project, job: Job) -> set[str]:
+        index = project.countries[job.name].config.index
+        return {index} if index else set()
+
+    def fingerprint(self, job: Job, ctx: BuildContext, data) -> dict:
+        cfg = ctx.project.countries[job.name].config
+        countries = ctx.ds.countries
+        peers = peers_of(cfg.country, cfg.peers.group, countries.table, cfg.peers.countries)
+        shown = peers + [cfg.country]
+        return {"config": cfg.model_dump(mode="json"),
+                "data": data.data.of(shown, cfg.indicators()),
+                "countries": {c: (countries.name(c), countries.region(c), countries.income(c)) for c in shown},
+                "index": data.index[cfg.index].of(shown) if cfg.index in data.index else "-"}
+
+    def build(self, job: Job, ctx: BuildContext, lang: Lang) -> Document:
+        loaded = ctx.project.countries[job.name]
+        index = ctx.indices.get(loaded.config.index) if loaded.config.index else None
+        doc = build_brief(ctx.ds, loaded, lang, ctx.as_of, ctx.project.catalog, index)
+        figures = json.dumps(doc.figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
+        return Document("brief.html.j2", doc.context,
+                        attachments=tuple(Attachment(*a) for a in doc.attachments(job.stem)),
+                        figures=tuple(doc.figures), files=(("figures.json", figures),),
+                        timings=tuple(doc.timings.items()))

@@ -6,22 +6,25 @@ The index tables are also exported as CSV and Excel beside the PDF.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 import zipfile
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 from pydantic import Field
 
-from .catalog import FORMS
-from .data.load import Dataset
-from .errors import Problem, UserError
-from .i18n import Lang, N_
-from .schema import Strict, register, validate
-from .yamlio import load_yaml
+from ..catalog import FORMS
+from ..data.load import Dataset
+from ..errors import Problem, did_you_mean
+from ..i18n import N_, Lang
+from ..schema import Strict, register, validate
+from ..yamlio import load_yaml
+from . import Attachment, BuildContext, Document, DocumentKind, Job
+from .common import shared_context, sources_used
 
 Text = dict[str, str]
 
@@ -41,27 +44,6 @@ class AnnexConfig(Strict):
 
 
 register(AnnexConfig)
-
-
-def load_annex(config_dir: Path) -> AnnexConfig | None:
-    path = config_dir / "annex.yaml"
-    if not path.is_file():
-        return None
-    located = load_yaml(path)
-    model, problems = validate(AnnexConfig, located)
-    if problems:
-        raise UserError(problems)
-    return model
-
-
-@dataclass
-class AnnexDocument:
-    context: dict
-    table: pd.DataFrame
-    figures: list[dict] = field(default_factory=list)
-
-    def attachments(self, stem: str) -> list[tuple[str, bytes, str]]:
-        return [(f"{stem}.csv", table_csv(self.table), "The index table behind this annex")]
 
 
 def export_table(result, ds: Dataset) -> pd.DataFrame:
@@ -112,7 +94,8 @@ def table_xlsx(table: pd.DataFrame, when: date, title: str) -> bytes:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + fixed + rb"\g<2>", data)
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + fixed + rb"\g<2>", data)
             member = zipfile.ZipInfo(info.filename, date_time=(when.year, when.month, when.day, 0, 0, 0))
             member.compress_type = zipfile.ZIP_DEFLATED
             member.external_attr = info.external_attr
@@ -120,9 +103,10 @@ def table_xlsx(table: pd.DataFrame, when: date, title: str) -> bytes:
     return out.getvalue()
 
 
-def build_annex(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: Text, lang: Lang,
-                as_of: date) -> AnnexDocument:
-    from .index import CLUSTER_LABELS, FORM_LABELS, describe_method, describe_sensitivity
+def annex_context(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: Text, lang: Lang,
+                  as_of: date) -> tuple[dict, pd.DataFrame, list[dict]]:
+    """The annex's template context, its table as exported, and its printed figures."""
+    from ..index import CLUSTER_LABELS, FORM_LABELS, describe_method, describe_sensitivity
 
     _ = lang.gettext
     table = export_table(result, ds)
@@ -152,16 +136,12 @@ def build_annex(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: Te
     methodology = describe_method(result.method, labels)
     sensitivity = describe_sensitivity(result.sensitivity.method) if result.sensitivity is not None else []
     used_sources = set(result.inputs["source_id"].unique())
-    from .brief import sources_used
-
     covered = len(ranked)
     context = {
-        "lang": lang.code,
+        **shared_context(ds, lang, as_of),
         "title": lang.text(cfg.title, N_("Socio-economic security across countries: statistical annex")),
         "index_label": lang.text(result.label),
         "organisation": lang.text(cfg.organisation or defaults_organisation),
-        "date": lang.date(as_of),
-        "as_of": as_of.isoformat(),
         "reference_year": result.reference_year,
         "covered": covered,
         "considered": len(rows),
@@ -171,21 +151,58 @@ def build_annex(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: Te
         "methodology": methodology,
         "sensitivity": sensitivity,
         "sources": sources_used(ds, used_sources, lang),
-        "illustrative": ds.illustrative,
-        "notice": _(ds.notice or N_("Illustrative data — not official statistics")),
-        "classification": {"file": ds.countries.file,
-                           "vintage": lang.date(date.fromisoformat(ds.countries.vintage)) if ds.countries.vintage else None},
     }
-    figures = [{"what": "annex row", "iso3": r.iso3, "overall": None if pd.isna(r.overall) else float(r.overall),
-                "rank": None if pd.isna(r.rank) else int(r.rank), "cluster": r.cluster if isinstance(r.cluster, str) else None}
+    figures = [{"what": "annex row", "iso3": r.iso3,
+                "overall": None if pd.isna(r.overall) else float(r.overall),
+                "rank": None if pd.isna(r.rank) else int(r.rank),
+                "cluster": r.cluster if isinstance(r.cluster, str) else None}
                for r in table.itertuples(index=False)]
-    return AnnexDocument(context, table, figures)
+    return context, table, figures
 
 
-def check_annex(cfg: AnnexConfig | None, indices: dict, config_dir: Path) -> list[Problem]:
-    if cfg is None or cfg.index in indices:
-        return []
-    from .errors import did_you_mean
+class AnnexKind(DocumentKind):
+    """`annex/<index>.<lang>`: configured in `config/annex.yaml`; also writes the table as CSV and Excel."""
 
-    return [Problem(str(config_dir / "annex.yaml"), None, f"unknown index '{cfg.index}'",
-                    did_you_mean(cfg.index, indices) or "define it in config/indices/<id>.yaml")]
+    name = "annex"
+    outputs = ("pdf", "html", "csv", "xlsx")
+
+    def load_config(self, config_dir: Path, project) -> tuple[AnnexConfig | None, list[Problem]]:
+        path = config_dir / "annex.yaml"
+        if not path.is_file():
+            return None, []
+        located = load_yaml(path)
+        cfg, problems = validate(AnnexConfig, located)
+        if cfg is not None and cfg.index not in project.indices:
+            hint = did_you_mean(cfg.index, project.indices) or "define it in config/indices/<id>.yaml"
+            problems.append(Problem(located.file, located.line_of(("index",)), f"unknown index '{cfg.index}'", hint))
+        return cfg, problems
+
+    def plan(self, project, countries: list[str] | None) -> list[Job]:
+        cfg = project.configs.get(self.name)
+        if cfg is None:
+            return []
+        return [Job(self.name, cfg.index, lang) for lang in cfg.languages]
+
+    def indices(self, project, job: Job) -> set[str]:
+        return {job.name}
+
+    def fingerprint(self, job: Job, ctx: BuildContext, data) -> dict:
+        result = ctx.indices[job.name]
+        return {"config": ctx.project.configs[self.name].model_dump(mode="json"), "data": data.data.meta,
+                "table": hashlib.sha256(table_csv(export_table(result, ctx.ds))).hexdigest(),
+                "method": json.dumps(result.method, sort_keys=True, default=str)}
+
+    def build(self, job: Job, ctx: BuildContext, lang: Lang) -> Document:
+        cfg = ctx.project.configs[self.name]
+        context, table, figures = annex_context(ctx.ds, ctx.indices[job.name], cfg, ctx.project.organisation, lang,
+                                                ctx.as_of)
+        csv = table_csv(table)
+        return Document("annex.html.j2", context,
+                        attachments=(Attachment(f"{job.stem}.csv", csv, "The index table behind this annex"),),
+                        figures=tuple(figures),
+                        files=(("csv", csv), ("xlsx", table_xlsx(table, ctx.as_of, context["title"]))))
+
+    def paths(self, job: Job, out: Path) -> dict[str, Path]:
+        folder = out / self.name
+        return {"pdf": folder / f"{job.stem}.pdf", "html": folder / f"{job.stem}.html",
+                "csv": folder / f"{job.name}.csv", "xlsx": folder / f"{job.name}.xlsx"}

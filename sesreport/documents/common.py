@@ -1,0 +1,47 @@
+"""What every kind of document shares: the sources it used, the illustrative-data notice and the
+country classification note, as template context."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ..data.load import Dataset
+from ..i18n import N_, Lang
+
+
+def sources_used(ds: Dataset, source_ids: set[str], lang: Lang) -> list[dict]:
+    """The sources a document used, one entry per publication with every release that was read."""
+    groups: dict[tuple[str, str], dict] = {}
+    for f in ds.files:
+        if f.source_id not in source_ids or f.error:
+            continue
+        key = (f.publisher, f.title or f.source_id)
+        entry = groups.setdefault(key, {
+            "publisher": lang.gettext(f.publisher), "title": lang.gettext(f.title or f.source_id), "releases": set(),
+            "licence": f.licence, "attribution": lang.gettext(f.attribution) if f.attribution else None,
+            "url": f.url})
+        if f.vintage:
+            entry["releases"].add(f.vintage)
+    out = []
+    for key in sorted(groups):
+        entry = groups[key]
+        entry["releases"] = [lang.date(date.fromisoformat(v)) for v in sorted(entry["releases"])]
+        out.append(entry)
+    return out
+
+
+def date_text(iso: str | None, lang: Lang) -> str | None:
+    return lang.date(date.fromisoformat(iso)) if iso else None
+
+
+def shared_context(ds: Dataset, lang: Lang, as_of: date) -> dict[str, Any]:
+    """Context every document template reads: language, date, notice, classification."""
+    return {
+        "lang": lang.code,
+        "date": lang.date(as_of),
+        "as_of": as_of.isoformat(),
+        "illustrative": ds.illustrative,
+        "notice": lang.gettext(ds.notice or N_("Illustrative data — not official statistics")),
+        "classification": {"file": ds.countries.file, "vintage": date_text(ds.countries.vintage, lang)},
+    }

@@ -1,0 +1,316 @@
+"""Execute planned jobs: each job becomes a rendered document written atomically, or a failure note.
+
+Jobs run serially, in a process pool or on a Dask cluster. All three get their state from
+:func:`prepare_state` and are handed it by :func:`init_worker` (a pool initializer), never through a
+global set before forking. Pool workers die with the build that started them (a parent-death
+signal, and a watchdog where that signal is not available), and every write checks that the output
+folder still belongs to this build's generation, so an orphan never replaces a newer build's file.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from .documents import BuildContext, Job, kinds
+from .errors import UserError
+from .fingerprint import sha256_bytes
+from .manifest import Superseded, atomic_write
+
+
+@dataclass
+class Result:
+    job: Job
+    status: str  # built, unchanged, failed
+    seconds: float = 0.0
+    outputs: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    error: str | None = None
+    pages: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    changes: dict | None = None  # what moved in the printed figures since the previous build
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a worker that shares no memory with the build (a Dask worker) needs to load the same
+    state: paths it can see, the date and the output folder's generation."""
+
+    data_dir: str
+    config_dir: str
+    out: str
+    as_of: str
+    cache_dir: str
+    generation: str
+    temp: str
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """Everything a job needs: the build context, where to write, and whose output folder it is."""
+
+    ctx: BuildContext
+    out: Path
+    generation: str
+    temp: Path
+
+
+_worker: WorkerState | None = None  # set only by init_worker, in the process that runs the jobs
+
+
+def prepare_state(setup: Setup, ctx: BuildContext | None = None) -> WorkerState:
+    """The worker state for a setup; loads project, data and indices when no context is given."""
+    if ctx is None:
+        from .data.load import load_dataset
+        from .project import load_project
+
+        ds = load_dataset(setup.data_dir, setup.config_dir, cache_dir=setup.cache_dir)
+        project = load_project(setup.config_dir)
+        as_of = date.fromisoformat(setup.as_of)
+        needed: set[str] = set()
+        for kind in kinds().values():
+            for job in kind.plan(project, None):
+                needed |= kind.indices(project, job)
+        ctx = BuildContext(project, ds, as_of, compute_indices(project, ds, needed, Path(setup.cache_dir)))
+    return WorkerState(ctx, Path(setup.out), setup.generation, Path(setup.temp))
+
+
+def compute_indices(project: Any, ds: Any, wanted: set[str], cache_dir: Path) -> dict[str, Any]:
+    """The composite indices the planned documents show, from the cache when nothing changed."""
+    from .index import build_index
+    from .index.cache import cached_index
+
+    return {i: cached_index(project.indices[i], ds, cache_dir, lambda spec, data: build_index(spec, data))
+            for i in sorted(wanted)}
+
+
+def init_worker(state: WorkerState, watch_parent: bool = False) -> None:
+    """Pool initializer: keep the state, use the build's temporary folder, and die with the parent."""
+    global _worker
+    _worker = state
+    os.environ["TMPDIR"] = str(state.temp)
+    tempfile.tempdir = str(state.temp)
+    if watch_parent:
+        _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watchdog() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watchdog, daemon=True, name="parent-watchdog").start()
+
+
+def run_job(job: Job) -> Result:
+    """Build one document; any exception becomes a failed Result, never a crash of the run."""
+    state = _worker
+    assert state is not None, "init_worker must run first"
+    start = time.perf_counter()
+    try:
+        return _run(job, state, start)
+    except Superseded as exc:
+        return Result(job, "failed", time.perf_counter() - start, error=str(exc))
+    except UserError as exc:
+        return _failed(job, state, "\n".join(str(p) for p in exc.problems), start)
+    except Exception as exc:  # one document's failure must not stop the others
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return _failed(job, state, f"{detail}\n\n{traceback.format_exc()}", start)
+
+
+def _run(job: Job, state: WorkerState, start: float) -> Result:
+    from .changes import compare, load_figures
+    from .i18n import Lang
+    from .render import render_html, write_pdf
+
+    kind = kinds()[job.kind]
+    ctx = state.ctx
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    lang = Lang(job.lang)
+    doc = kind.build(job, ctx, lang)
+    timings["compute+charts"] = time.perf_counter() - t
+    t = time.perf_counter()
+    folders = template_folders(ctx.project.config_dir, kind, job)
+    html_print = render_html(doc.template, doc.context, lang, "print", folders)
+    contents: dict[str, bytes] = dict(doc.files)
+    contents["html"] = render_html(doc.template, doc.context, lang, "screen", folders).encode("utf-8")
+    timings["html"] = time.perf_counter() - t
+    t = time.perf_counter()
+    as_of = ctx.as_of
+    stamp = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+    pdf = write_pdf(html_print, attachments=[(a.name, a.data, a.description) for a in doc.attachments], stamp=stamp)
+    contents["pdf"] = pdf.data
+    timings["pdf"] = time.perf_counter() - t
+    paths = kind.paths(job, state.out)
+    changes = None
+    if "figures.json" in paths and "figures.json" in contents:
+        previous = load_figures(paths["figures.json"])
+        if previous is not None:
+            changes = compare(previous, json.loads(contents["figures.json"]))
+    hashes = {}
+    for ext, path in paths.items():
+        atomic_write(path, contents[ext], state.generation)
+        hashes[path.relative_to(state.out).as_posix()] = sha256_bytes(contents[ext])
+    failed_note = paths["pdf"].with_name(f"{job.stem}.FAILED.txt")
+    if failed_note.exists():
+        failed_note.unlink()
+    timings.update(doc.timings)
+    return Result(job, "built", time.perf_counter() - start, hashes, pages=pdf.pages, timings=timings,
+                  changes=changes)
+
+
+def template_folders(config_dir: Path, kind: Any, job: Job) -> tuple[Path, ...]:
+    """Where a job's templates are looked up, first match wins: the country's own overrides
+    (`config/templates/<ISO3>/`), the project's (`config/templates/`), the kind's, the built-in ones."""
+    from .render import TEMPLATES
+
+    folders = [config_dir / "templates" / job.name, config_dir / "templates"]
+    if kind.templates is not None:
+        folders.append(Path(kind.templates))
+    folders.append(TEMPLATES)
+    return tuple(f.resolve() for f in folders if f.is_dir())
+
+
+def _failed(job: Job, state: WorkerState, message: str, start: float) -> Result:
+    """Remove the document's previous files (so nothing stale looks current) and leave a note."""
+    paths = kinds()[job.kind].paths(job, state.out)
+    seconds = time.perf_counter() - start
+    first = message.splitlines()[0] if message else "failed"
+    try:
+        for path in paths.values():
+            if path.exists():
+                path.unlink()
+        note = paths["pdf"].with_name(f"{job.stem}.FAILED.txt")
+        atomic_write(note, f"{job.key} failed; its previous files were removed.\n\n{message}\n".encode(),
+                     state.generation)
+    except Superseded as exc:
+        first = str(exc)
+    return Result(job, "failed", seconds, error=first)
+
+
+# ------------------------------------------------------------------------------------------------
+# Executors
+
+
+def execute(todo: list[Job], state: WorkerState, setup: Setup, workers: int, scheduler: str | None,
+            advance: Callable[[], None]) -> list[Result]:
+    """Run the jobs serially, in a pool of forked processes or on a Dask cluster."""
+    if scheduler:
+        return _on_cluster(todo, scheduler, setup, workers, advance)
+    if workers <= 1:
+        previous = _worker
+        init_worker(state)
+        try:
+            results = []
+            for job in todo:
+                results.append(run_job(job))
+                advance()
+            return results
+        finally:
+            _restore(previous)
+    _warm_up()
+    context = multiprocessing.get_context("fork")
+    results = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                             initargs=(state, True)) as pool:
+        futures = [pool.submit(run_job, job) for job in todo]
+        for future in as_completed(futures):
+            results.append(future.result())
+            advance()
+    return results
+
+
+def _restore(previous: WorkerState | None) -> None:
+    global _worker
+    _worker = previous
+    if previous is None:
+        tempfile.tempdir = None
+        os.environ.pop("TMPDIR", None)
+
+
+def _warm_up() -> None:
+    """Import and parse what every worker needs once, before forking."""
+    from . import charts  # noqa: F401
+    from .fonts import register_matplotlib
+    from .render import print_setup
+
+    register_matplotlib()
+    print_setup()
+
+
+_cluster_setup: Setup | None = None
+
+
+def remote_job(job: Job, setup: Setup) -> Result:
+    """Run one document on a Dask worker: prepare the state once per worker and setup (from the
+    shared cache when it is there), then build exactly as a local worker does."""
+    global _cluster_setup
+    if _cluster_setup != setup:
+        init_worker(prepare_state(setup))
+        _cluster_setup = setup
+    return run_job(job)
+
+
+def _on_cluster(todo: list[Job], scheduler: str, setup: Setup, workers: int,
+                advance: Callable[[], None]) -> list[Result]:
+    """The same jobs on a Dask cluster. Workers must see the data, config and output folders at the
+    same paths (a shared file system); `local` starts a cluster of processes on this machine."""
+    from .errors import Problem
+
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as completed
+    except ImportError:
+        raise UserError(Problem(None, None, "--scheduler needs Dask's distributed package",
+                                "install it with: pip install 'sesreport[cluster]'")) from None
+    cluster = None
+    try:
+        if scheduler == "local":
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise UserError(Problem(None, None, f"cannot reach the Dask scheduler at {scheduler} ({exc})",
+                                "start it with `dask scheduler` and workers with `dask worker ADDRESS`, "
+                                "or use --scheduler local")) from None
+    results: list[Result] = []
+    try:
+        futures = client.map(remote_job, todo, setup=setup, pure=False)
+        for future in completed(futures):
+            results.append(future.result())
+            advance()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return results
