@@ -22,6 +22,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     etag: str | None = None  # when set, a matching If-None-Match gets "304 Not Modified"
     delay: float = 0.0  # seconds to wait before answering, to provoke client timeouts
+    trickle: float = 0.0  # when set, the body goes one byte at a time, this many seconds apart
+    length: int | None = None  # the Content-Length announced, when it is to differ from the body's
 
 
 @dataclass
@@ -36,6 +38,7 @@ class LocalServer:
     def __init__(self) -> None:
         self.routes: dict[str, Reply] = {}
         self.requests: list[Seen] = []
+        self.stopping = threading.Event()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,12 +60,25 @@ class LocalServer:
                         self.send_header(name, value)
                     if reply.etag:
                         self.send_header("ETag", reply.etag)
-                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Content-Length", str(len(body) if reply.length is None else reply.length))
                     self.end_headers()
                     if status != 304:
-                        self.wfile.write(body)
+                        self._body(body, reply.trickle)
+                    if reply.length is not None:
+                        self.close_connection = True  # a body cut short: the connection ends with it
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test); nothing to report
+
+            def _body(self, body: bytes, trickle: float) -> None:
+                if not trickle:
+                    self.wfile.write(body)
+                    return
+                for i in range(len(body)):
+                    if owner.stopping.is_set():
+                        return
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(trickle)
 
             def log_message(self, format: str, *args) -> None:  # keep test output clean
                 pass
@@ -81,6 +97,7 @@ class LocalServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +22,9 @@ import pytest
 
 from sesreport.cli import main
 from sesreport.data import readers
-from sesreport.data.fetch import STATE_FILE, fetch
+from sesreport.data.fetch import MB, STATE_FILE, fetch
 from sesreport.errors import UserError
-from tests.conftest import need_real
+from tests.conftest import REPO, need_real
 
 from .httpserver import LocalServer, Reply, closed_port_url
 
@@ -351,3 +357,163 @@ def test_fetched_file_gets_its_download_date_as_vintage(tmp_path, server):
     ds = load_dataset(data, CONFIG, cache_dir=tmp_path / "cache")
     [info] = ds.files
     assert (info.vintage, info.vintage_from) == ("2026-03-14", "downloaded")
+
+
+# ------------------------------------------------------------------------------------------------
+# A hostile server: it trickles, inflates, redirects elsewhere, cuts off; the fetch is killed
+
+
+def test_a_trickling_server_ends_at_the_deadline(server, tmp_path, capsys):
+    """One byte every 0.2 s never trips the 2-second read timeout; the 1.5-second deadline stops it."""
+    server.routes[ILO_PATH] = Reply(gzip.compress(ILO_FILE.read_bytes()), trickle=0.2)
+    started = time.monotonic()
+    code, err = run_cli(capsys, "ilostat", ILO_ID, "--data", str(tmp_path), "--base-url", server.url,
+                        "--timeout", "2", "--deadline", "1.5")
+    elapsed = time.monotonic() - started
+    assert code == 2
+    assert f"the download from {server.url.split('//')[1]} did not finish within 1.5 seconds" in err
+    assert "--deadline SECONDS" in err
+    assert 1.4 < elapsed < 4
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_the_deadline_also_covers_a_server_slow_to_send_its_headers(server, tmp_path):
+    server.routes[WDI_PATH] = Reply(b"late", delay=3.0)
+    started = time.monotonic()
+    with pytest.raises(UserError, match=r"did not finish within 1 seconds \(0 bytes received\)"):
+        fetch("wdi", [CODE], tmp_path, base_url=server.url, timeout=5, deadline=1)
+    assert time.monotonic() - started < 2.5
+    assert leftovers(tmp_path) == []
+
+
+def test_a_gzip_bomb_is_refused_at_the_cap(server, tmp_path, capsys):
+    bomb = gzip.compress(b"0" * 20_000_000, compresslevel=9)  # 20 MB of zeros in about 20 KB
+    assert len(bomb) < 100_000
+    server.routes[ILO_PATH] = Reply(bomb)
+    code, err = run_cli(capsys, "ilostat", ILO_ID, "--data", str(tmp_path), "--base-url", server.url,
+                        "--max-size", "5")
+    assert code == 2
+    assert f"the file unpacked from {server.url}{ILO_PATH} ({len(bomb) / 1e6:,g} MB gzipped) is larger than the " \
+           f"5 MB limit; refused, nothing was written" in err
+    assert "raise the limit with --max-size MB" in err
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_a_zip_member_inflating_past_the_cap_is_refused(server, tmp_path):
+    members = wdi_members()
+    members[WDI_NAMES[0]] += b"\r\n" * 3_000_000  # 6 MB more: the file itself, grown
+    server.routes[WDI_PATH] = wdi_reply(members)
+    with pytest.raises(UserError, match=rf"{re.escape(WDI_NAMES[0])} in the archive from .* \(\d[\d.]* MB declared\) "
+                                        r"is larger than the 5 MB limit"):
+        fetch("wdi", [CODE], tmp_path, base_url=server.url, max_size=5 * MB)
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_an_announced_length_above_the_cap_is_refused_before_the_body(server, tmp_path):
+    server.routes[ILO_PATH] = Reply(b"x" * 1000, length=3_000_000_000)
+    with pytest.raises(UserError, match=r"\(3,000 MB announced\) is larger than the 500 MB limit"):
+        fetch("ilostat", [ILO_ID], tmp_path, base_url=server.url)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_redirect_to_another_host_is_refused(server, tmp_path, capsys):
+    port = server.url.rsplit(":", 1)[1]
+    server.routes[WDI_PATH] = Reply(status=302, headers={"Location": f"http://localhost:{port}/elsewhere"})
+    server.routes["/elsewhere"] = wdi_reply(wdi_members())
+    code, err = run_cli(capsys, "wdi", CODE, "--data", str(tmp_path), "--base-url", server.url)
+    assert code == 2
+    assert f"redirects (HTTP 302) to http://localhost:{port}/elsewhere, on another host; refused" in err
+    assert "add it to fetch.redirect_hosts in sources.yaml" in err
+    assert [r.path for r in server.requests] == [WDI_PATH]  # the other host was never asked
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_a_redirect_to_an_allowed_host_or_the_same_host_is_followed(server, tmp_path, capsys):
+    port = server.url.rsplit(":", 1)[1]
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "sources.yaml").write_text("countries: {path: meta.csv}\nsources: []\n"
+                                         "fetch:\n  redirect_hosts: [localhost]\n")
+    server.routes[WDI_PATH] = Reply(status=302, headers={"Location": f"http://localhost:{port}/cdn/wdi.zip"})
+    server.routes["/cdn/wdi.zip"] = wdi_reply(wdi_members())
+    server.routes[ILO_PATH] = Reply(status=301, headers={"Location": "/mirror/ilo.csv.gz"})
+    server.routes["/mirror/ilo.csv.gz"] = Reply(gzip.compress(ILO_FILE.read_bytes()))
+    data = tmp_path / "data"
+    assert run_cli(capsys, "wdi", CODE, "--data", str(data), "--config", str(config), "--base-url", server.url)[0] == 0
+    assert (data / "wdi_api" / WDI_NAMES[0]).read_bytes() == (REAL / "wdi_api" / WDI_NAMES[0]).read_bytes()
+    assert fetch("ilostat", [ILO_ID], data, base_url=server.url) == [data / "ilostat" / f"{ILO_ID}_A.csv"]
+    assert [r.path for r in server.requests] == [WDI_PATH, "/cdn/wdi.zip", ILO_PATH, "/mirror/ilo.csv.gz"]
+
+
+def test_a_truncated_transfer_is_reported_as_cut_off(server, tmp_path, capsys):
+    whole = wdi_reply(wdi_members()).body
+    server.routes[WDI_PATH] = Reply(whole[:50_000], length=len(whole))
+    code, err = run_cli(capsys, "wdi", CODE, "--data", str(tmp_path), "--base-url", server.url)
+    assert code == 2
+    assert f"was cut off after 50,000 of the {len(whole):,} bytes announced" in err
+    assert "ZIP" not in err
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize("option", ["--deadline", "--timeout", "--max-size"])
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_limits_must_be_positive(tmp_path, capsys, option, value):
+    code, err = run_cli(capsys, "wdi", CODE, "--data", str(tmp_path), option, value)
+    assert code == 2 and f"{option} must be a positive finite number, not {float(value):g}" in err
+    assert not tmp_path.joinpath("wdi_api").exists()
+
+
+def start_fetch(url: str, data: Path, *options: str) -> subprocess.Popen:
+    """`generate.py fetch ilostat` in its own process, against a server that trickles; returns once
+    the download is being staged."""
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    process = subprocess.Popen([sys.executable, "generate.py", "fetch", "ilostat", ILO_ID, "--data", str(data),
+                                "--config", str(data.parent), "--base-url", url, *options],
+                               cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not leftovers(data) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert leftovers(data), "the fetch never started staging its download"
+    return process
+
+
+def test_the_part_files_of_a_killed_fetch_are_removed_by_the_next(server, tmp_path, capsys):
+    slow = "/slow" + ILO_PATH
+    server.routes[slow] = Reply(gzip.compress(ILO_FILE.read_bytes()), trickle=0.05)
+    data = tmp_path / "data"
+    process = start_fetch(server.url + "/slow", data)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    process.stderr.close()
+    [part] = leftovers(data)
+    assert part.startswith(".download.") and part.endswith(".part")
+    written = fetch("ilostat", [ILO_ID], data, base_url=server.url)
+    assert written == [data / "ilostat" / f"{ILO_ID}_A.csv"]
+    assert leftovers(data) == []
+    assert f"removed {data / 'ilostat' / part}, left by an interrupted fetch" in capsys.readouterr().err
+
+
+def test_sigterm_stops_a_fetch_cleanly(server, tmp_path):
+    slow = "/slow" + ILO_PATH
+    server.routes[slow] = Reply(gzip.compress(ILO_FILE.read_bytes()), trickle=0.05)
+    data = tmp_path / "data"
+    process = start_fetch(server.url + "/slow", data)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=10)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "fetch stopped by SIGTERM; its temporary files are removed" in err and "Traceback" not in err
+    assert not data.exists()  # a first fetch that was stopped leaves not even its folders
+
+
+def test_a_second_fetch_waits_for_the_first_and_leaves_its_files_alone(server, tmp_path, capsys):
+    """The leftovers a fetch removes are those of a killed one, never those of a fetch still running."""
+    slow = "/slow" + ILO_PATH
+    server.routes[slow] = Reply(gzip.compress(ILO_FILE.read_bytes()), trickle=0.05)
+    data = tmp_path / "data"
+    first = start_fetch(server.url + "/slow", data, "--deadline", "3")
+    assert fetch("ilostat", [ILO_ID], data, base_url=server.url) == [data / "ilostat" / f"{ILO_ID}_A.csv"]
+    err = capsys.readouterr().err
+    assert f"waiting for another fetch into {data} to finish" in err and "interrupted fetch" not in err
+    _, first_err = first.communicate(timeout=10)
+    assert first.returncode == 2 and "did not finish within 3 seconds" in first_err
+    assert leftovers(data) == []
