@@ -30,6 +30,7 @@ test: system-deps $(STAMP)
 bench: system-deps $(STAMP)
 	$(BIN)/python scripts/benchmark.py
 	$(BIN)/python scripts/benchmark_index.py
+	$(BIN)/python scripts/benchmark_large_csv.py
 
 clean:
 	rm -rf output .cache

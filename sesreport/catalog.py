@@ -27,6 +27,14 @@ UNITS = ("percent", "years", "usd", "ppp_dollars", "index", "ratio", "score", "p
 PUBLISHERS = ("wdi", "ilostat", "owid", "sdg", "world", "tidy")
 SEXES = ("T", "F", "M", "O")
 
+#: The range a value in each unit can take, unless the indicator declares its own `bounds`
+#: (a gross enrolment ratio exceeds 100 %, a Gini index runs from 0 to 100, an MPI from 0 to 1).
+UNIT_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "percent": (0, 100), "years": (0, None), "usd": (0, None), "ppp_dollars": (0, None), "index": (0, None),
+    "ratio": (0, None), "score": (0, None), "percent_growth": (-100, None), "per_10000": (0, None),
+    "per_100000": (0, None), "category": (None, None),
+}
+
 Form = Literal["labour_market", "employment", "job", "work", "skill_reproduction", "income", "representation"]
 Topic = Literal["labour_market", "income_poverty", "gender", "health", "representation", "economy",
                 "social_protection", "education", "working_conditions"]
@@ -93,6 +101,13 @@ class Indicator(Strict):
     sources: tuple[SourceMap, ...] = Field(min_length=1)
     # for unit "category": each code the publisher uses, with its meaning (from its data dictionary)
     categories: dict[int, str] = Field(default_factory=dict)
+    # the plausible range [low, high] (null: open), when the unit's own range does not fit
+    bounds: tuple[float | None, float | None] | None = None
+
+    @property
+    def limits(self) -> tuple[float | None, float | None]:
+        """The range outside which a value cannot be right: the declared bounds, else the unit's."""
+        return self.bounds if self.bounds is not None else UNIT_BOUNDS[self.unit]
 
     @field_validator("label", "definition")
     @classmethod
@@ -107,6 +122,10 @@ class Indicator(Strict):
             raise ValueError("a coded indicator (unit: category) lists its codes under categories")
         if self.categories and self.unit != "category":
             raise ValueError("categories are for coded indicators (unit: category)")
+        if self.bounds is not None:
+            low, high = self.bounds
+            if low is not None and high is not None and low >= high:
+                raise ValueError(f"bounds [{low}, {high}]: the lower bound must be below the upper one")
         return self
 
 
@@ -134,6 +153,7 @@ class Match:
     indicator: str | None
     source: SourceMap | None = None
     problem: str | None = None  # why a coded series was refused
+    hint: str | None = None  # what to do about it
 
 
 class Catalog:
@@ -176,12 +196,16 @@ class Catalog:
         return self._by_name.get((publisher, normalise_name(name)), [])
 
     def match(self, publisher: str, code: str, name: str, sex: str, classif1: str, classif2: str) -> Match:
-        """The catalog indicator for one source series, checking that its definition is the catalog's."""
+        """The catalog indicator for one source series, checking that its definition is the catalog's.
+
+        A code the catalog gives several definitions (told apart by the publisher's name) is refused
+        when it arrives without a name: taking the first would print one definition as another."""
         entries = self.candidates(publisher, code, name)
         if not entries:
             return Match(None)
         named = normalise_name(name) if name else ""
         refused: list[str] = []
+        fitting: list[tuple[str, SourceMap]] = []
         for ind_code, src in entries:
             if named and src.name and named not in {normalise_name(n) for n in src.name}:
                 refused.append(f"{ind_code} ({src.name[0]})")
@@ -192,7 +216,17 @@ class Catalog:
                 continue
             if src.classif2 and not _classif_matches(classif2, src.classif2):
                 continue
-            return Match(ind_code, src)
+            fitting.append((ind_code, src))
+        definitions = {ind_code for ind_code, src in fitting if src.name}
+        if not named and len(definitions) > 1:
+            both = "; ".join(f"{ind_code} ({src.name[0]})" for ind_code, src in fitting if src.name)
+            return Match(None, problem=(
+                f"{code} arrives without the publisher's name for it, and the catalog has {len(definitions)} "
+                f"definitions for this code: {both}"),
+                hint="keep the publisher's description with the file (for a WDI long CSV, its datapackage.json), "
+                     f"or map the code in sources.yaml (map: {{{code}: <indicator>}})")
+        if fitting:
+            return Match(fitting[0][0], fitting[0][1])
         if refused and len(refused) == len(entries):
             return Match(None, problem=(
                 f"{code or 'the series'} is defined here as '{name}', which is not the catalog's definition: "

@@ -69,7 +69,7 @@ def write(root: Path, name: str, ds: Dataset) -> None:
             "countries": {"file": ref.file, "vintage": ref.vintage, "aggregates": sorted(ref.aggregate_codes),
                           "names": ref._names, "spelling": ref._spelling,
                           "aggregate_names": sorted(ref._aggregate_names), "code_aliases": ref._code_aliases,
-                          "display": ref.display},
+                          "display": ref.display, "choice": ref.choice},
         }
         (tmp / "meta.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
         final = root / name
@@ -105,6 +105,7 @@ def read(path: Path, catalog: Catalog, data_dir: Path) -> Dataset | None:
     ref._aggregate_names = set(c["aggregate_names"])
     ref._code_aliases = c["code_aliases"]
     ref.display = c["display"]
+    ref.choice = c.get("choice", "")
     os.utime(path)
     return Dataset(
         obs=tables["obs"], resolved=tables["resolved"], aggregates=tables["aggregates"],

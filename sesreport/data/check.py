@@ -55,6 +55,8 @@ def report(ds: Dataset, out: TextIO) -> None:
                   f" (classification vintage {ref.vintage or 'not declared'});"
                   f" {ds.obs['iso3'].nunique()} countries have data;"
                   f" {len(ds.aggregates)} values for {ds.aggregates['area'].nunique()} aggregates kept apart")
+    if ref.choice:
+        console.print(f"  {escape(ref.choice)}", soft_wrap=True)
     console.print(f"Observations: {len(ds.obs)} country values from {len(ds.files)} files; "
                   f"{len(ds.resolved)} after choosing between sources"
                   + (" (read from cache)" if ds.from_cache else ""))

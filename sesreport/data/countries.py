@@ -7,6 +7,9 @@ an entry with an empty region there is an aggregate (a region or income group), 
 Names as other publishers spell them ("Venezuela, Bolivarian Republic of", "Cape Verde",
 "Micronesia (country)") resolve through that file, the ISO 3166 names shipped with pycountry and
 the aliases in `config/country_names.yaml`.
+
+When several classification files are present (the declared one, others its glob matches, or a
+newer `Metadata_Country` file beside it), `choose_classification` takes the newest and says why.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -63,6 +67,7 @@ class CountryRef:
     _code_aliases: dict[str, str] = field(default_factory=dict)
     _spelling: dict[str, str] = field(default_factory=dict)
     display: dict[str, dict[str, str]] = field(default_factory=dict)
+    choice: str = ""  # which of several classification files was used, and why ("" when only one)
 
     @classmethod
     def build(cls, meta: pd.DataFrame | None, names: NamesFile, file: str | None, vintage: str | None) -> CountryRef:
@@ -161,3 +166,78 @@ def unknown_name_problem(ref: CountryRef, file: str, line: int, name: str, rows:
     extra = f" ({rows} rows)" if rows > 1 else ""
     return Problem(file, line, f"unknown country or area '{name}'{extra}; its rows were set aside",
                    ref.suggest(name), "warning")
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The classification file chosen among those present, with its vintage and the reason."""
+
+    path: Path
+    vintage: date | None
+    note: str  # "" when there was no choice to make
+
+
+_FILENAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_LAST_UPDATED = re.compile(r'^"?Last Updated Date"?,"?(\d{4}-\d{2}-\d{2})"?', re.MULTILINE)
+
+
+def choose_classification(files: list[Path], declared: date | None, data_dir: Path) -> Classification:
+    """The newest World Bank classification file among those the declared path (or glob) matched
+    (`files`, not empty) and any other `Metadata_Country` file beside them.
+
+    A file's vintage is the one sources.yaml declares for it (when its path names one file), else
+    a date in its name or the "Last Updated Date" of the WDI download it came with. A declared file
+    whose vintage cannot be told is kept: nothing shows another to be newer."""
+    candidates = set(files)
+    for folder in {p.parent for p in files}:
+        candidates |= {p for p in folder.glob("Metadata_Country_*.csv") if p.is_file() and not p.is_symlink()}
+    dated = []
+    for path in sorted(candidates):
+        found: date | None
+        source: str | None
+        if declared is not None and path in files and len(files) == 1:
+            found, source = declared, "sources.yaml"
+        else:
+            found, source = _stated_vintage(path)
+        dated.append((found, path in files, path, source))
+    # an undated file that sources.yaml names is trusted over dated ones: nothing shows them newer
+    dated.sort(key=lambda d: (d[0] or (date.max if d[1] else date.min), d[1], d[2].name))
+    vintage, _, chosen, source = dated[-1]
+    if len(dated) == 1:
+        return Classification(chosen, vintage, "")
+
+    def shown(d: tuple) -> str:
+        when = f"{d[0].isoformat()}, {d[3]}" if d[0] else "vintage unknown"
+        return f"{_relative(d[2], data_dir)} ({when})"
+
+    why = "the newest is used" if vintage else "the one sources.yaml names is used (no other is known to be newer)"
+    others = "; ".join(shown(d) for d in reversed(dated[:-1]))
+    note = f"{len(dated)} classification files; {why}: {shown(dated[-1])}; not used: {others}"
+    return Classification(chosen, vintage, note)
+
+
+def _stated_vintage(path: Path) -> tuple[date | None, str | None]:
+    """A classification file's date: in its name, or the "Last Updated Date" of the WDI download it
+    came with (Metadata_Country_API_X_DS2_… beside API_X_DS2_…)."""
+    match = _FILENAME_DATE.search(path.name)
+    if match:
+        try:
+            return date(*map(int, match.groups())), "file name"
+        except ValueError:
+            pass
+    if path.name.startswith("Metadata_Country_"):
+        pair = path.with_name(path.name.removeprefix("Metadata_Country_"))
+        if pair.is_file() and not pair.is_symlink():
+            with pair.open("rb") as fh:
+                head = fh.read(1000).decode("utf-8-sig", errors="replace")
+            found = _LAST_UPDATED.search(head)
+            if found:
+                return date.fromisoformat(found.group(1)), f"from {pair.name}"
+    return None, None
+
+
+def _relative(path: Path, data_dir: Path) -> str:
+    try:
+        return str(path.relative_to(data_dir))
+    except ValueError:
+        return path.name

@@ -42,6 +42,7 @@ class FileInfo:
     countries: int = 0  # distinct countries with a value kept
     repairs: list[str] = field(default_factory=list)  # declared repairs applied while reading, in words
     role: str = "data"  # "data", or "lookup" for a file read along with the data files (DDF entities)
+    classifies: bool = False  # it classifies countries (e.g. by region) rather than measuring them
 
 
 @dataclass
@@ -64,6 +65,10 @@ class Dataset:
     key: str = ""
     from_cache: bool = False
     undeclared: list[str] = field(default_factory=list)
+    # data files that could not be read and values that cannot be used (out of range, on another scale),
+    # each problem saying why, and the catalog indicators they leave unavailable for this run
+    unread: list[Problem] = field(default_factory=list)
+    unavailable: dict[str, list[Problem]] = field(default_factory=dict)
     _headline: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..catalog import Catalog, Match
@@ -11,7 +13,7 @@ from ..errors import Problem
 from . import readers
 from .countries import CountryRef, unknown_name_problem
 from .dataset import OBS_COLUMNS, FileInfo
-from .sources import SourceDecl
+from .sources import SourceDecl, SourcesFile
 
 FLAG_WORDS = {
     "break": ("break",),
@@ -35,14 +37,18 @@ class Mapped:
 
 
 def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str, catalog: Catalog,
-             ref: CountryRef, problems: list[Problem]) -> Mapped:
-    """Map one file's raw rows to catalog indicators and countries, recording what was set aside."""
+             ref: CountryRef, problems: list[Problem], withheld: dict[str, list[Problem]] | None = None) -> Mapped:
+    """Map one file's raw rows to catalog indicators and countries, recording what was set aside.
+
+    `withheld` collects, per indicator, the errors that make its values unusable in this run
+    (values out of range), so that a build can go on without that indicator."""
     family = decl.family or readers.REGISTRY[raw.layout].family
     rows = raw.rows
 
     # 1. Source series -> catalog indicator, checking the definition.
-    combos = rows.groupby(SERIES_COLUMNS, sort=False, dropna=False).agg(line=("line", "min"), rows=("line", "size"))
-    combos = combos.reset_index()
+    series = rows.groupby(SERIES_COLUMNS, sort=False, dropna=False)
+    combos = series.agg(line=("line", "min"), rows=("line", "size")).reset_index()
+    series_of_row = series.ngroup().to_numpy()  # numbered as combos is ordered: by first appearance
     indicators, consumed1, consumed2 = [], [], []
     unmapped = []
     for c in combos.itertuples(index=False):
@@ -57,30 +63,39 @@ def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str
         consumed1.append(bool(src and src.classif1))
         consumed2.append(bool(src and src.classif2))
         if match.problem:
-            problems.append(Problem(shown, int(c.line), match.problem,
-                                    "add a catalog indicator for this definition in config/indicators.yaml "
-                                    "(never merge two definitions under one code)"))
+            hint = match.hint or ("add a catalog indicator for this definition in config/indicators.yaml "
+                                  "(never merge two definitions under one code)")
+            problems.append(Problem(shown, int(c.line), match.problem, hint))
         elif not match.indicator:
             breakdown = " | ".join(x for x in (_sex_label(c.sex), _breakdown(c.classif1, c.classif2)) if x)
             unmapped.append({"file": info.path, "line": int(c.line), "code": c.ind_code, "name": c.ind_name,
                              "breakdown": breakdown, "rows": int(c.rows)})
-    combos["indicator"] = indicators
-    combos["consumed1"] = consumed1
-    combos["consumed2"] = consumed2
-    rows = rows.merge(combos[SERIES_COLUMNS + ["indicator", "consumed1", "consumed2"]], on=SERIES_COLUMNS, how="left")
-    rows = rows[rows["indicator"] != ""]
+    # columns looked up by series number rather than merged: a merge would copy every row
+    indicator = np.array(indicators, dtype=object)[series_of_row]
+    keep = indicator != ""
+    rows = rows[keep].assign(indicator=indicator[keep], consumed1=np.array(consumed1, dtype=bool)[series_of_row][keep],
+                             consumed2=np.array(consumed2, dtype=bool)[series_of_row][keep])
     unresolved: list[dict] = []
     if not len(rows):
         empty = pd.DataFrame({c: pd.Series(dtype="object") for c in OBS_COLUMNS})
         classification = _classification(raw, ref, shown, info, problems, unresolved)
         return Mapped(empty, empty.assign(area=""), pd.DataFrame(unresolved), pd.DataFrame(unmapped), classification)
-    c1 = rows["classif1"].where(~rows["consumed1"].astype(bool), "")
-    c2 = rows["classif2"].where(~rows["consumed2"].astype(bool), "")
-    rows = rows.assign(breakdown=[_breakdown(a, b) for a, b in zip(c1, c2)])
+    c1 = rows["classif1"].where(~rows["consumed1"], "")
+    c2 = rows["classif2"].where(~rows["consumed2"], "")
+    # each distinct pair is described once (a large file has millions of rows and a few pairs)
+    pairs = pd.DataFrame({"c1": c1, "c2": c2}).groupby(["c1", "c2"], sort=False, dropna=False)
+    described = np.array([_breakdown(a, b) for a, b in pairs.size().index], dtype=object)
+    rows = rows.assign(breakdown=described[pairs.ngroup().to_numpy()])
+    if decl.scale != 1:
+        rows = rows.assign(value=(rows["value"] * decl.scale).round(12))  # 0.484 × 100 is 48.4, not 48.400000000000006
+        info.repairs.append(f"scale: every value multiplied by {decl.scale:g}, as declared")
     _check_categories(rows, catalog, shown, problems)
+    rows = check_bounds(rows, catalog, shown, problems, withheld)
 
     # 2. Areas -> ISO3 countries, aggregates, or unknown.
-    areas = rows[["area_code", "area_name"]].drop_duplicates()
+    by_area = rows.groupby(["area_code", "area_name"], sort=False, dropna=False)
+    areas = by_area.size().reset_index()[["area_code", "area_name"]]
+    area_of_row = by_area.ngroup().to_numpy()
     kinds, codes = [], []
     for code, name in areas.itertuples(index=False):
         if raw.codeless_groups and not code:
@@ -93,8 +108,7 @@ def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str
             res = ref.resolve_name(name)
         kinds.append(res.kind)
         codes.append(res.code)
-    areas = areas.assign(kind=kinds, iso3=codes)
-    rows = rows.merge(areas, on=["area_code", "area_name"], how="left")
+    rows = rows.assign(kind=np.array(kinds, dtype=object)[area_of_row], iso3=np.array(codes, dtype=object)[area_of_row])
 
     # 3. Flags and provenance.
     status = rows["status"].fillna("").str.lower()
@@ -102,17 +116,20 @@ def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str
     estimate_ind = rows["indicator"].map({code: catalog[code].estimate for code in rows["indicator"].unique()})
     rows = rows.assign(
         sex=rows["sex"].where(rows["sex"] != "", ind_sex),
-        source_id=decl.id, publisher=decl.publisher,
         source_code=rows["source_code"].where(rows["source_code"] != "", rows["ind_code"]),
-        vintage=info.vintage or "", file=info.path,
         estimate=flag(status, "estimate") | estimate_ind.astype(bool),
         **{"break": flag(status, "break")},
         unreliable=flag(status, "unreliable"), imputed=flag(status, "imputed"),
     )
-    countries = rows[rows["kind"] == "country"][OBS_COLUMNS].reset_index(drop=True)
+    # the same for every row: added to the rows kept only, not to a large file's every row twice over
+    provenance = {"source_id": decl.id, "publisher": decl.publisher, "vintage": info.vintage or "", "file": info.path}
+    own = [c for c in OBS_COLUMNS if c not in provenance]
+    is_country = rows["kind"] == "country"
+    countries = rows[own] if is_country.all() else rows.loc[is_country, own]
+    countries = countries.assign(**provenance)[OBS_COLUMNS].reset_index(drop=True)
     aggregates = rows[rows["kind"] == "aggregate"]
     aggregates = aggregates.assign(area=aggregates["area_name"].where(aggregates["area_name"] != "",
-                                                                      aggregates["area_code"]))
+                                                                      aggregates["area_code"]), **provenance)
     aggregates = aggregates[OBS_COLUMNS + ["area"]].reset_index(drop=True)
     unknown = rows[rows["kind"] == "unknown"]
     for name, group in unknown.groupby("area_name", sort=True):
@@ -139,11 +156,49 @@ def _check_categories(rows: pd.DataFrame, catalog: Catalog, shown: str, problems
                 "the publisher's coding changed: check its data dictionary and the catalog's categories"))
 
 
+def check_bounds(rows: pd.DataFrame, catalog: Catalog, shown: str, problems: list[Problem],
+                 withheld: dict[str, list[Problem]] | None = None) -> pd.DataFrame:
+    """Values outside the range their indicator can take are errors, and are never used.
+
+    One problem per indicator names the first such line and how many there are; the rows are
+    removed, so that even a report that goes on (`data check`) never shows them as figures."""
+    keep = pd.Series(True, index=rows.index)
+    for code in sorted(rows["indicator"].unique()):
+        low, high = catalog[code].limits
+        if low is None and high is None:
+            continue
+        values = rows["value"]
+        bad = (rows["indicator"] == code) & ((values < low if low is not None else False)
+                                             | (values > high if high is not None else False))
+        if not bad.any():
+            continue
+        keep &= ~bad
+        first = rows[bad].sort_values("line", kind="stable").iloc[0]
+        span = f"[{_g(low)}, {_g(high)}]"
+        series = first["ind_code"] or first["ind_name"]
+        area = first["area_code"] or first["area_name"]
+        problem = Problem(
+            shown, int(first["line"]),
+            f"{series} = {first['value']:g} ({area}, {first['year']}) is outside the range of {code}, {span} "
+            f"({catalog[code].unit}); {int(bad.sum())} such value(s), not used",
+            "a damaged file, or values on another scale: declare `scale:` for the source in sources.yaml, or "
+            f"give {code} its own `bounds:` in config/indicators.yaml if such values are possible")
+        problems.append(problem)
+        if withheld is not None:
+            withheld.setdefault(code, []).append(problem)
+    return rows[keep]
+
+
+def _g(bound: float | None) -> str:
+    return "…" if bound is None else f"{bound:g}"
+
+
 def _classification(raw: readers.RawTable, ref: CountryRef, shown: str, info: FileInfo,
                     problems: list[Problem], unresolved: list[dict]) -> pd.DataFrame | None:
     """A file that classifies countries (e.g. by region) rather than measuring them."""
     if raw.classification is None:
         return None
+    info.classifies = True
     cl = raw.classification
     resolved = [ref.resolve_code(c, n) if c else ref.resolve_name(n) for c, n in zip(cl["area_code"], cl["area_name"])]
     cl = cl.assign(iso3=[r.code for r in resolved], kind=[r.kind for r in resolved])
@@ -200,3 +255,59 @@ def check_duplicates(obs: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame
     if conflicting > 20:
         problems.append(Problem(None, None, f"{conflicting - 20} more conflicting duplicates"))
     return obs.drop_duplicates(key, keep="first").reset_index(drop=True)
+
+
+def report_empty(files: list[FileInfo], cfg: SourcesFile, catalog: Catalog, obs: pd.DataFrame,
+                 problems: list[Problem]) -> None:
+    """A file read without error that holds no values (only its header, or cut at a line boundary
+    before its first row) is a warning naming the indicators that go without because of it; so is
+    a file whose name promises a series of which neither it nor any other file gives a value."""
+    decls = {d.id: d for d in cfg.sources}
+    have = set(obs["indicator"].unique()) if len(obs) else set()
+    refused = [p.file for p in problems if p.severity == "error" and p.file]
+    for info in files:
+        if info.error or info.role != "data" or info.classifies or info.source_id not in decls:
+            continue
+        if any(f.replace("\\", "/").endswith(info.path) for f in refused):
+            continue  # already reported with the reason
+        promised = promised_indicators(info.path, decls[info.source_id], info.layout, catalog)
+        # a code with several definitions (SI.POV.DDAY) goes without only when none of them has data
+        missing = sorted({code for group in promised for code in group if not have & set(group)})
+        named = sorted({code for group in promised for code in group})
+        if info.rows == 0:
+            if missing:
+                what = f"{', '.join(missing)} {'goes' if len(missing) == 1 else 'go'} without data: no other file " \
+                       "gives a value"
+            elif named:
+                what = f"{', '.join(named)} {'comes' if len(named) == 1 else 'come'} from other files"
+            else:
+                what = "no indicator comes from it"
+            problems.append(Problem(info.path, None, f"holds no values (only its header, or cut before its first "
+                                                     f"row); {what}",
+                                    "download it again; a file the publisher really ships empty can be left out "
+                                    "of sources.yaml", "warning"))
+        elif missing:
+            problems.append(Problem(info.path, None, f"its name promises {', '.join(missing)}, but it gives no value "
+                                                     "of it and no other file does",
+                                    "check that the file is whole (download it again)", "warning"))
+
+
+def promised_indicators(path: str, decl: SourceDecl, layout: str, catalog: Catalog) -> list[tuple[str, ...]]:
+    """The catalog indicators a file should give, grouped by the publisher code they share: those its
+    source declares, and those whose code its name carries (API_SL.UEM.TOTL.ZS_…, ILR_TUMT_NOC_RT_A.csv,
+    si.pov.gini/data.csv)."""
+    family = decl.family or (readers.REGISTRY[layout].family if layout in readers.REGISTRY else "")
+    name = path.upper()
+    groups: dict[str, set[str]] = {}
+    if decl.indicator:
+        groups.setdefault(decl.indicator, set()).add(decl.indicator)
+    for code in decl.map.values():
+        if code in catalog:
+            groups.setdefault(code, set()).add(code)
+    for code in catalog:
+        for src in catalog[code].sources:
+            if src.publisher != family or src.publisher == "owid":
+                continue
+            if re.search(rf"(?<![A-Z0-9.]){re.escape(src.code.upper())}(?![A-Z0-9.])", name):
+                groups.setdefault(src.code.upper(), set()).add(code)
+    return [tuple(sorted(group)) for _, group in sorted(groups.items())]

@@ -86,6 +86,8 @@ class SourceDecl(Strict):
     family: Family | None = None
     member: str | None = None
     year: int | None = Field(default=None, ge=1900, le=2100)
+    # every value is multiplied by this: a release on another scale (a Gini index on 0-1 is `scale: 100`)
+    scale: float = Field(default=1, gt=0)
 
     @field_validator("path", mode="before")
     @classmethod
@@ -122,12 +124,20 @@ class Precedence(Strict):
     indicators: dict[str, tuple[Rule, ...]] = {}
 
 
+class FetchDecl(Strict):
+    """How `generate.py fetch` may download."""
+
+    redirect_hosts: tuple[str, ...] = ()
+    """host names a publisher's download may redirect to, besides the host asked (e.g. a CDN)"""
+
+
 class SourcesFile(Strict):
     illustrative: bool = False
     notice: str | None = None
     countries: CountriesDecl
     sources: tuple[SourceDecl, ...]
     precedence: Precedence = Precedence()
+    fetch: FetchDecl = FetchDecl()
 
     @field_validator("sources")
     @classmethod
@@ -148,7 +158,7 @@ class SourcesFile(Strict):
         return self
 
 
-register(CountriesDecl, ColumnsDecl, LookupDecl, SourceDecl, Precedence, SourcesFile)
+register(CountriesDecl, ColumnsDecl, LookupDecl, SourceDecl, Precedence, FetchDecl, SourcesFile)
 
 
 def sources_path(config_dir: Path, data_dir: Path) -> Path:

@@ -183,7 +183,7 @@ def read(path: Path, shown: str, layout: str | ReadOptions, sheet: str | None = 
                                      f"remove `repair:` from source '{opts.source_id}' in sources.yaml"))
     try:
         return reader.read(path, shown, opts)
-    except (KeyError, IndexError, ValueError, TypeError) as exc:
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError, OverflowError) as exc:
         looks = sniff(path)
         raise FileUnreadable(Problem(
             shown, None, f"cannot be read as layout '{opts.layout}' ({type(exc).__name__}: {exc})",

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import zipfile
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ...errors import Problem
@@ -41,9 +45,14 @@ REPAIRS = {
 }
 
 # An archive (xlsx, zip) must not expand beyond these before anything in it is parsed.
+# Published workbooks and archives expand 2 to 10 times (XML sheets about 8, a Stata file 7.5).
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
-MAX_RATIO = 200  # uncompressed / compressed, for members larger than 1 MiB
+MAX_RATIO = 100  # uncompressed / compressed, for members larger than 1 MiB, and for the whole archive
+
+
+class NonFinite(ValueError):
+    """A published number that is infinite (`inf`, or too large for a float such as `1e999`)."""
 
 
 class FileUnreadable(Exception):
@@ -128,27 +137,58 @@ def read_text(path: Path, shown: str) -> str:
 
 
 class CsvRows:
-    """Iterate over CSV records with the line on which each starts, failing loudly on broken quoting."""
+    """Iterate over CSV records with the line on which each starts, failing loudly on broken quoting.
 
-    def __init__(self, text: str, shown: str):
+    With `final_newline` (publishers whose files end every line, the last too, with a line break),
+    a last line without one was cut off, perhaps inside a number ("59.8" read as "5"): refused."""
+
+    def __init__(self, text: str, shown: str, final_newline: bool = True):
         self.text = text
         self.shown = shown
+        self.cut = final_newline and bool(text.strip()) and not text.endswith(("\n", "\r"))
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        reader = csv.reader(io.StringIO(self.text, newline=""), strict=True)
+        reader = csv.reader(_lines(self.text), strict=True)
         start = 1
+        pending: tuple[int, list[str]] | None = None
         while True:
             try:
                 record = next(reader)
             except StopIteration:
-                return
+                break
             except csv.Error as exc:
                 raise FileUnreadable(
                     Problem(self.shown, start, f"broken CSV ({exc}); the file looks truncated or damaged",
                             "download it again")
                 ) from None
-            yield start, record
+            if pending is not None:
+                yield pending
+            pending = (start, record)
             start = reader.line_num + 1
+        if pending is None:
+            return
+        if self.cut:
+            raise FileUnreadable(Problem(
+                self.shown, pending[0], "the last line ends without a line break, where every line of this "
+                                        "publisher's files has one: the file is truncated, cut off inside this line",
+                "download it again"))
+        yield pending
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of a text with their endings, as csv.reader reads them, without a copy of the text
+    (io.StringIO would hold one, at four bytes a character)."""
+    if text.count("\r") != text.count("\r\n"):  # old Mac line ends: let StringIO split them
+        yield from io.StringIO(text, newline="")
+        return
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find("\n", start)
+        if stop < 0:
+            yield text[start:]
+            return
+        yield text[start:stop + 1]
+        start = stop + 1
 
 
 def header_problem(shown: str, first_line: str, layouts: list[str]) -> Problem:
@@ -187,21 +227,52 @@ def check_width(shown: str, line: int, record: list[str], width: int, last: bool
             "the file is damaged; download it again"))
 
 
-def header_and_body(path: Path, shown: str, opts: ReadOptions | None = None
-                    ) -> tuple[int, list[str], list[tuple[int, list[str]]], list[str], list[Problem]]:
-    """A CSV whose first line is its header: (header line, header, body, repairs applied, problems)."""
-    records = list(CsvRows(read_text(path, shown), shown))
-    header_line, header = records[0]
-    body = records[1:]
+class Body:
+    """The records after a CSV's header, parsed afresh on each pass: a large file is never held as
+    a list of records (a 200 MB file would take gigabytes), only as its text."""
+
+    def __init__(self, text: str, shown: str, final_newline: bool):
+        self.text = text
+        self.shown = shown
+        self.final_newline = final_newline
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        return islice(CsvRows(self.text, self.shown, self.final_newline), 1, None)
+
+
+def with_last(records: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str], bool]]:
+    """(line, record, whether it is the last record), reading one record ahead."""
+    it = iter(records)
+    pending = next(it, None)
+    for record in it:
+        assert pending is not None
+        yield pending[0], pending[1], False
+        pending = record
+    if pending is not None:
+        yield pending[0], pending[1], True
+
+
+def header_and_body(path: Path, shown: str, opts: ReadOptions | None = None, final_newline: bool = True
+                    ) -> tuple[int, list[str], Body, list[str], list[Problem]]:
+    """A CSV whose first line is its header: (header line, header, body, repairs applied, problems).
+
+    `final_newline`: the publisher ends every line with a line break (see CsvRows)."""
+    text = read_text(path, shown)
+    body = Body(text, shown, final_newline)
+    first = next(iter(CsvRows(text, shown, final_newline)), None)
+    if first is None:  # nothing but a byte-order mark
+        raise FileUnreadable(Problem(shown, None, "the file is empty", "download it again"))
+    header_line, header = first
     header, applied, problems = repair_header(shown, header_line, header, body, opts.repairs if opts else ())
     return header_line, header, body, applied, problems
 
 
-def repair_header(shown: str, header_line: int, header: list[str], body: list[tuple[int, list[str]]],
+def repair_header(shown: str, header_line: int, header: list[str], body: Iterable[tuple[int, list[str]]],
                   repairs: tuple[str, ...]) -> tuple[list[str], list[str], list[Problem]]:
     """Apply the repairs declared for this file; explain the quirk when it is there but not declared."""
     repeated = [i for i, name in enumerate(header) if name.strip() and name in header[:i]]
-    widths = {len(record) for _, record in body if any(cell.strip() for cell in record)}
+    # the widths of the lines matter only when the header repeats a field (a pass over the file)
+    widths = {len(record) for _, record in body if any(cell.strip() for cell in record)} if repeated else set()
     one_short = bool(repeated) and widths == {len(header) - len(repeated)}
     problems: list[Problem] = []
     applied: list[str] = []
@@ -235,11 +306,32 @@ def repair_header(shown: str, header_line: int, header: list[str], body: list[tu
 
 
 def to_float(text: str) -> float | None:
-    """A published number, or None for a missing marker; ValueError when it is neither."""
+    """A published number, or None for a missing marker; ValueError when it is neither, NonFinite
+    when it is infinite."""
     text = text.strip()
     if text in MISSING:
         return None
-    return float(text.replace("\u2212", "-"))
+    value = float(text.replace("\u2212", "-"))
+    if not math.isfinite(value):
+        raise NonFinite(text)
+    return value
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """A cell as a message quotes it: a 5,000-digit number is not echoed whole."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def year_number(text: str) -> int | None:
+    """A year written as a number (2019, 2019.0), or None when it is not one."""
+    try:
+        value = float(text)
+    except (ValueError, OverflowError):
+        return None
+    if not math.isfinite(value) or not value.is_integer() or not 1000 <= value <= 9999:
+        return None
+    return int(value)
 
 
 def parse_date(text: str) -> date | None:
@@ -260,7 +352,7 @@ def year_of(text: str, shown: str, line: int) -> int:
         text = text[:-2]
     if len(text) == 4 and text.isdigit():
         return int(text)
-    raise FileUnreadable(Problem(shown, line, f"'{text}' is not a year",
+    raise FileUnreadable(Problem(shown, line, f"'{shorten(text)}' is not a year",
                                  "only annual data is supported; download the annual series"))
 
 
@@ -273,12 +365,13 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def frame(records: dict[str, list]) -> pd.DataFrame:
+def frame(records: dict) -> pd.DataFrame:
     """The raw table of a reader, with its column types."""
     n = len(records["year"])
     for col in RAW_COLUMNS:
         records.setdefault(col, [""] * n)
-    df = pd.DataFrame({col: records[col] for col in RAW_COLUMNS})
+    df = pd.DataFrame({col: (np.asarray(records[col]) if isinstance(records[col], array) else records[col])
+                       for col in RAW_COLUMNS})
     df["year"] = df["year"].astype("int64")
     df["value"] = df["value"].astype("float64")
     df["line"] = df["line"].astype("int64")
@@ -289,23 +382,42 @@ def empty_rows() -> pd.DataFrame:
     return frame({c: [] for c in RAW_COLUMNS})
 
 
+TEXT_COLUMNS = ("area_code", "area_name", "ind_code", "ind_name", "sex", "classif1", "classif2", "source_code",
+                "status")
+
+
 class Collector:
-    """Accumulates parsed values column by column, and problems alongside."""
+    """Accumulates parsed values column by column, and problems alongside.
+
+    Numbers go to typed arrays and each distinct text is kept once; every CHUNK values become a
+    compact table, so that a large file never stands as millions of Python objects."""
+
+    CHUNK = 100_000
 
     def __init__(self, shown: str):
         self.shown = shown
-        self.cols: dict[str, list] = {c: [] for c in RAW_COLUMNS}
+        self.cols: dict[str, list | array] = self._empty()
+        self.chunks: list[pd.DataFrame] = []
+        self.texts: dict[str, str] = {}
         self.problems: list[Problem] = []
         self.bad_values = 0
+        self.infinite = 0
 
     def add(self, line: int, year: int, text: str, column: str, **fields: str) -> None:
         try:
             value = to_float(text)
+        except NonFinite:
+            self.infinite += 1
+            if self.infinite <= 20:
+                self.problems.append(Problem(
+                    self.shown, line, f"'{shorten(text)}' in column '{column}' is not a finite number",
+                    "a damaged file, or a number too large to be right: download it again"))
+            return
         except ValueError:
             self.bad_values += 1
             if self.bad_values <= 20:
                 self.problems.append(Problem(
-                    self.shown, line, f"'{text}' in column '{column}' is not a number; the value was skipped",
+                    self.shown, line, f"'{shorten(text)}' in column '{column}' is not a number; the value was skipped",
                     "use an empty cell or '..' for a missing value", "warning"))
             return
         if value is None:
@@ -314,15 +426,32 @@ class Collector:
         cols["year"].append(year)
         cols["value"].append(value)
         cols["line"].append(line)
-        for key in ("area_code", "area_name", "ind_code", "ind_name", "sex", "classif1", "classif2",
-                    "source_code", "status"):
-            cols[key].append(fields.get(key, ""))
+        texts = self.texts
+        for key in TEXT_COLUMNS:
+            text = fields.get(key, "")
+            cols[key].append(texts.setdefault(text, text))
+        if len(cols["line"]) >= self.CHUNK:
+            self.chunks.append(frame(cols))
+            self.cols = self._empty()
+
+    @staticmethod
+    def _empty() -> dict[str, list | array]:
+        cols: dict[str, list | array] = {c: [] for c in RAW_COLUMNS}
+        cols.update(year=array("q"), value=array("d"), line=array("q"))
+        return cols
 
     def finish(self) -> pd.DataFrame:
         if self.bad_values > 20:
             self.problems.append(Problem(self.shown, None, f"{self.bad_values - 20} more non-numeric values skipped",
                                          severity="warning"))
-        return frame(self.cols)
+        if self.infinite > 20:
+            self.problems.append(Problem(self.shown, None, f"{self.infinite - 20} more infinite values"))
+        last = frame(self.cols)
+        self.cols = self._empty()
+        if not self.chunks:
+            return last
+        chunks, self.chunks = self.chunks + [last], []
+        return pd.concat(chunks, ignore_index=True)
 
 
 def sex_code(text: str) -> str:
@@ -343,6 +472,7 @@ def check_archive(path: Path, shown: str) -> zipfile.ZipFile:
         raise FileUnreadable(Problem(shown, None, f"not a valid zip archive or workbook ({exc})",
                                      "download it again")) from None
     total = 0
+    packed = max(path.stat().st_size, 1)
     for info in archive.infolist():
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
@@ -353,6 +483,12 @@ def check_archive(path: Path, shown: str) -> zipfile.ZipFile:
                 shown, None, f"'{info.filename}' in the archive would expand to {info.file_size / 1e6:.0f} MB "
                              f"({ratio:.0f} times its packed size); refused, as a damaged file or zip bomb might",
                 "download the file again from the publisher"))
+    if total > 1 << 20 and total / packed > MAX_RATIO:  # many small members, each within the limits
+        archive.close()
+        raise FileUnreadable(Problem(
+            shown, None, f"the archive would expand to {total / 1e6:.0f} MB ({total / packed:.0f} times its size "
+                         f"on disk, in {len(archive.infolist())} members); refused, as a damaged file or zip bomb "
+                         "might", "download the file again from the publisher"))
     return archive
 
 

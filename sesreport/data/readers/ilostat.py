@@ -18,6 +18,7 @@ from .common import (
     header_and_body,
     sex_code,
     stamp_date,
+    with_last,
     workbook_rows,
     year_of,
 )
@@ -96,10 +97,10 @@ def read_ilostat(path: Path, shown: str, opts: ReadOptions | None = None) -> Raw
 
     out = Collector(shown)
     names: dict[str, str] = {}
-    for i, (line, record) in enumerate(body):
+    for line, record, last in with_last(body):
         if not any(record):
             continue
-        check_width(shown, line, record, len(header), i == len(body) - 1)
+        check_width(shown, line, record, len(header), last)
         time = record[time_col].strip()
         if not (len(time) == 4 and time.isdigit()):
             raise FileUnreadable(Problem(shown, line, f"time '{time}' is not a year",

@@ -27,6 +27,7 @@ from .common import (
     header_and_body,
     read_text,
     sex_code,
+    with_last,
     year_of,
 )
 
@@ -62,15 +63,19 @@ def spec_from_options(opts: ReadOptions) -> LongSpec:
                     unit=cols.get("unit"), breakdowns=tuple(b for b in (cols.get("breakdown"),) if b), names=names)
 
 
-def read_long(path: Path, shown: str, opts: ReadOptions | None = None, spec: LongSpec | None = None) -> RawTable:
-    """A long table as declared in sources.yaml (or as derived for a known layout)."""
+def read_long(path: Path, shown: str, opts: ReadOptions | None = None, spec: LongSpec | None = None,
+              final_newline: bool = False) -> RawTable:
+    """A long table as declared in sources.yaml (or as derived for a known layout).
+
+    `final_newline`: the publisher ends every line with a line break, so a last line without one
+    was cut off (DDF files do; a team's own files may not)."""
     if spec is None:
         if opts is None or not opts.columns:
             raise FileUnreadable(Problem(shown, None, "the long layout needs its columns declared",
                                          "add `columns: {area: …, time: …, value: …}` to its source in sources.yaml"))
         spec = spec_from_options(opts)
     declared_at = opts.declared_at if opts else "sources.yaml"
-    header_line, header, body, applied, problems = header_and_body(path, shown, opts)
+    header_line, header, body, applied, problems = header_and_body(path, shown, opts, final_newline)
     idx = {name.strip(): i for i, name in enumerate(header)}
 
     def column(attr: str, name: str | None) -> int | None:
@@ -100,10 +105,10 @@ def read_long(path: Path, shown: str, opts: ReadOptions | None = None, spec: Lon
         return record[i].strip() if i is not None and i < len(record) else ""
 
     out = Collector(shown)
-    for n, (line, record) in enumerate(body):
+    for line, record, last in with_last(body):
         if not any(cell.strip() for cell in record):
             continue
-        check_width(shown, line, record, len(header), n == len(body) - 1)
+        check_width(shown, line, record, len(header), last)
         ind_code = get(record, series) or code
         if unit is not None:
             seen = units.setdefault(ind_code, (get(record, unit), line))
@@ -152,7 +157,7 @@ class AreaDecoder:
 def read_lookup(path: Path, code_col: str, name_col: str) -> dict[str, str]:
     """A two-column lookup (code -> name), such as a DDF entity file."""
     shown = display_path(path)
-    records = list(CsvRows(read_text(path, shown), shown))
+    records = list(CsvRows(read_text(path, shown), shown, final_newline=False))
     header = [h.strip() for h in records[0][1]]
     for col in (code_col, name_col):
         if col not in header:
@@ -211,6 +216,6 @@ def ddf_companions(path: Path) -> list[Path]:
 
 
 def read_ddf(path: Path, shown: str, opts: ReadOptions | None = None) -> RawTable:
-    table = read_long(path, shown, opts, ddf_spec(path, shown, opts))
+    table = read_long(path, shown, opts, ddf_spec(path, shown, opts), final_newline=True)
     table.layout = "ddf"
     return table

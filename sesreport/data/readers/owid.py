@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +19,7 @@ from .common import (
     header_and_body,
     parse_date,
     to_float,
+    with_last,
     year_of,
 )
 from .wdi import read_datapackage
@@ -34,7 +37,8 @@ def sniff(path: Path, lines: list[str]) -> str | None:
 def read_owid(path: Path, shown: str, opts: ReadOptions | None = None) -> RawTable:
     """One column per series; the column header is the series. A column of words classifies countries."""
     layout = opts.layout if opts else "owid_grapher"
-    header_line, header, body, applied, problems = header_and_body(path, shown, opts)
+    # OWID exports end without a line break: a cut inside the last number cannot be told from a whole file
+    header_line, header, body, applied, problems = header_and_body(path, shown, opts, final_newline=False)
     has_code = layout == "owid_grapher"
     expected = ["Entity", "Code", "Year"] if has_code else ["Entity", "Year"]
     if header[:len(expected)] != expected:
@@ -48,10 +52,10 @@ def read_owid(path: Path, shown: str, opts: ReadOptions | None = None) -> RawTab
     classification: dict[str, list] = {"area_code": [], "area_name": [], "year": [], "value": [], "line": []}
     # a column of words (e.g. a region name) is a classification, not a measurement
     categorical = {col for col, _ in value_cols if _is_categorical(body, col)}
-    for i, (line, record) in enumerate(body):
+    for line, record, last in with_last(body):
         if not any(record):
             continue
-        check_width(shown, line, record, len(header), i == len(body) - 1)
+        check_width(shown, line, record, len(header), last)
         year = year_of(record[2 if has_code else 1], shown, line)
         entity = record[0]
         code = record[1] if has_code else ""
@@ -77,10 +81,10 @@ def read_owid(path: Path, shown: str, opts: ReadOptions | None = None) -> RawTab
     return table
 
 
-def _is_categorical(body: list[tuple[int, list[str]]], col: int) -> bool:
+def _is_categorical(body: Iterable[tuple[int, list[str]]], col: int) -> bool:
     """True when most non-empty cells of a column are words rather than numbers."""
     words = numbers = 0
-    for _, record in body[:200]:
+    for _, record in islice(body, 200):
         cell = record[col] if col < len(record) else ""
         try:
             if to_float(cell) is not None:

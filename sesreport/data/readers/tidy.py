@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from ...errors import Problem
@@ -15,7 +16,10 @@ from .common import (
     csv_fields,
     header_and_body,
     sex_code,
+    shorten,
+    with_last,
     workbook_rows,
+    year_number,
 )
 
 ALIASES = {
@@ -34,7 +38,7 @@ def sniff(path: Path, lines: list[str]) -> str | None:
 
 
 def read_tidy_csv(path: Path, shown: str, opts: ReadOptions | None = None) -> RawTable:
-    header_line, header, body, applied, problems = header_and_body(path, shown, opts)
+    header_line, header, body, applied, problems = header_and_body(path, shown, opts, final_newline=False)
     table = tidy_table(shown, header, body, "tidy")
     table.problems[:0] = problems
     table.repairs = applied
@@ -53,7 +57,7 @@ def read_excel(path: Path, shown: str, opts: ReadOptions | None = None) -> RawTa
     return tidy_table(f"{shown} [{name}]", header, text_rows[1:], "excel")
 
 
-def tidy_table(shown: str, header: list[str], body: list[tuple[int, list[str]]], layout: str) -> RawTable:
+def tidy_table(shown: str, header: list[str], body: Iterable[tuple[int, list[str]]], layout: str) -> RawTable:
     idx: dict[str, int] = {}
     for i, name in enumerate(header):
         key = ALIASES.get(name.strip().lower())
@@ -71,15 +75,14 @@ def tidy_table(shown: str, header: list[str], body: list[tuple[int, list[str]]],
         i = idx.get(key)
         return record[i].strip() if i is not None and i < len(record) else ""
 
-    for i, (line, record) in enumerate(body):
+    for line, record, last in with_last(body):
         if not any(cell.strip() for cell in record):
             continue
-        check_width(shown, line, record, max(idx.values()) + 1, i == len(body) - 1)
+        check_width(shown, line, record, max(idx.values()) + 1, last)
         year_text = get(record, "year")
-        try:
-            year = int(float(year_text))
-        except ValueError:
-            out.problems.append(Problem(shown, line, f"year '{year_text}' is not a number; the row was skipped",
+        year = year_number(year_text)
+        if year is None:
+            out.problems.append(Problem(shown, line, f"year '{shorten(year_text)}' is not a year; the row was skipped",
                                         "write the year as four digits", "warning"))
             continue
         out.add(line, year, get(record, "value"), "value", area_code=get(record, "iso3"),

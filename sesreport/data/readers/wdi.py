@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...errors import Problem
+from ...errors import Problem, display_path
 from .common import (
     Collector,
     CsvRows,
@@ -21,6 +21,7 @@ from .common import (
     header_and_body,
     parse_date,
     read_text,
+    with_last,
     year_of,
 )
 
@@ -70,13 +71,12 @@ def read_wdi_api(path: Path, shown: str, opts: ReadOptions | None = None) -> Raw
                                      "in the first lines", "this is not a WDI bulk download; check the layout"))
     years = year_columns(header, 4, shown, header_line)
     width = len(header)
-    records = list(rows)
     out = Collector(shown)
     names: dict[str, str] = {}
-    for i, (line, record) in enumerate(records):
+    for line, record, last in with_last(rows):
         if not any(record):
             continue
-        check_width(shown, line, record, width, i == len(records) - 1)
+        check_width(shown, line, record, width, last)
         name, code, ind_name, ind_code = record[:4]
         names.setdefault(ind_code, ind_name)
         for col, year in years:
@@ -165,29 +165,67 @@ def read_wdi_long(path: Path, shown: str, opts: ReadOptions | None = None) -> Ra
         raise FileUnreadable(Problem(shown, header_line, "the header is not Country Name,Country Code,Year,Value: "
                                      "not a WDI long CSV", "check the layout declared for it in sources.yaml"))
     package = read_datapackage(path.parent / "datapackage.json")
-    code = (package.get("worldbank", {}) or {}).get("indicator") or package.get("name") or path.parent.name
+    worldbank = package.get("worldbank")
+    code = (worldbank.get("indicator") if isinstance(worldbank, dict) else None) or package.get("name") \
+        or path.parent.name
     code = str(code).upper()
-    name = package.get("title") or ""
+    name = str(package.get("title") or "")
     out = Collector(shown)
-    for i, (line, record) in enumerate(body):
+    for line, record, last in with_last(body):
         if not any(record):
             continue
-        check_width(shown, line, record, 4, i == len(body) - 1)
+        check_width(shown, line, record, 4, last)
         out.add(line, year_of(record[2], shown, line), record[3], "Value", area_code=record[1],
                 area_name=record[0], ind_code=code, ind_name=name)
-    licence = ", ".join(lic.get("name", "") for lic in package.get("licenses", []) if lic.get("name")) or None
-    return RawTable("wdi_long", out.finish(), title=name or None, licence=licence,
+    licenses = package.get("licenses")
+    licence = ", ".join(str(lic.get("name")) for lic in licenses if isinstance(lic, dict) and lic.get("name")) \
+        if isinstance(licenses, list) else None
+    vintage = package_vintage(package)
+    return RawTable("wdi_long", out.finish(), title=name or None, licence=licence or None,
+                    vintage=vintage, vintage_from="datapackage" if vintage else None,
                     indicator_names={code: name} if name else {}, problems=problems + out.problems, repairs=applied)
 
 
 def read_datapackage(path: Path) -> dict:
-    """A Frictionless `datapackage.json`, or {} when there is none or it is not JSON."""
+    """A Frictionless `datapackage.json` (a JSON object), or {} when there is none; refused when it is damaged."""
     if not path.is_file():
         return {}
+    shown = display_path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
+        text = path.read_text(encoding="utf-8-sig")
+        package = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileUnreadable(Problem(shown, exc.lineno, f"not valid JSON ({exc.msg})",
+                                     "download the datapackage.json again, or remove it")) from None
+    except UnicodeDecodeError:
+        raise FileUnreadable(Problem(shown, None, "not UTF-8 text",
+                                     "download the datapackage.json again, or remove it")) from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting too deep
+        long_number = re.search(r"\d{4000,}", text)
+        line = text.count("\n", 0, long_number.start()) + 1 if long_number else None
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "holds a number too long to read"
+        raise FileUnreadable(Problem(shown, line, f"not a readable datapackage.json ({reason})",
+                                     "download the datapackage.json again, or remove it")) from None
+    if not isinstance(package, dict):
+        raise FileUnreadable(Problem(shown, 1, f"a datapackage.json is a JSON object ({{…}}); this one is a "
+                                               f"{type(package).__name__}",
+                                     "download the datapackage.json again, or remove it"))
+    return package
+
+
+#: Keys of a datapackage.json that state when the data was published, most specific first.
+PACKAGE_DATES = ("last_updated", "lastUpdated", "updated", "modified", "dateModified", "created")
+
+
+def package_vintage(package: dict) -> date | None:
+    """The release date a datapackage.json states, if any."""
+    for key in PACKAGE_DATES:
+        value = package.get(key)
+        if isinstance(value, str):
+            found = parse_date(value[:10])
+            if found:
+                return found
+    return None
 
 
 def read_wdi_country_meta(path: Path, shown: str) -> pd.DataFrame:
@@ -201,9 +239,11 @@ def read_wdi_country_meta(path: Path, shown: str) -> pd.DataFrame:
     if missing:
         raise FileUnreadable(Problem(shown, 1, f"missing columns {missing} in the country metadata"))
     rows = []
-    for line, record in records[1:]:
+    for i, (line, record) in enumerate(records[1:]):
         if not any(record):
             continue
+        if len(record) <= max(idx[n] for n in needed):
+            check_width(shown, line, record, len(header), i == len(records) - 2)
         rows.append({
             "iso3": record[idx["Country Code"]].strip(),
             "region": record[idx["Region"]].strip(),
