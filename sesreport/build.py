@@ -7,6 +7,8 @@ record the manifest → write the index page and the change log → summary.
 A document is rebuilt when any of its inputs changed: its configuration, the observations it uses,
 the templates, the code, the language or the date. One failing document never stops the others;
 its old files are removed so that nothing stale looks current, and the run ends with exit code 1.
+Likewise one data file that cannot be read: the documents that print an indicator only it provides
+fail with a message naming the file, every other document is built, and the run ends with exit code 1.
 """
 
 from __future__ import annotations
@@ -23,9 +25,18 @@ from typing import Any
 
 from .documents import BuildContext, Job, kinds
 from .errors import Problem, UserError, display_path
-from .execute import Result, Setup, compute_indices, execute, prepare_state, template_folders
+from .execute import Result, Setup, compute_indices, execute, prepare_state, refuse, template_folders
 from .fingerprint import Fingerprints, code_fingerprint, job_digest, tree_digest
-from .manifest import QUICK, OutputLock, inputs_digest, load_manifest, quick_unchanged, save_manifest, up_to_date
+from .manifest import (
+    QUICK,
+    OutputLock,
+    check_output_folder,
+    inputs_digest,
+    load_manifest,
+    quick_unchanged,
+    save_manifest,
+    up_to_date,
+)
 from .options import BuildOptions
 
 
@@ -36,10 +47,11 @@ class Outcome:
     results: tuple[Result, ...]
     out: Path
     seconds: float
+    unread: tuple[str, ...] = ()  # data files that could not be read, each with why
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(r.status == "failed" for r in self.results) else 0
+        return 1 if self.unread or any(r.status == "failed" for r in self.results) else 0
 
     def as_dict(self) -> dict[str, Any]:
         counts = {s: sum(r.status == s for r in self.results) for s in ("built", "unchanged", "failed")}
@@ -47,7 +59,8 @@ class Outcome:
                       "status": r.status, "pages": r.pages, "seconds": round(r.seconds, 3),
                       "outputs": sorted(r.outputs), "error": r.error}
                      for r in sorted(self.results, key=lambda r: r.job.key)]
-        return {**counts, "seconds": round(self.seconds, 3), "out": str(self.out), "documents": documents}
+        return {**counts, "seconds": round(self.seconds, 3), "out": str(self.out), "documents": documents,
+                "unread": list(self.unread)}
 
 
 def run_build(options: BuildOptions, console: Any = None) -> int:
@@ -66,15 +79,21 @@ def run_build(options: BuildOptions, console: Any = None) -> int:
 def build(options: BuildOptions, console: Any) -> Outcome:
     out = options.out
     as_of = options.date
+    check_output_folder(out)  # a file in the way or a read-only parent: say so before the data is read
     code = code_fingerprint()
     # ---- nothing changed since the last build of this selection: answer before loading anything
     selection = json.dumps({"countries": sorted(options.countries), "lang": sorted(options.langs),
                             "document": sorted(options.kinds), "data": str(options.data_dir.resolve()),
                             "config": str(options.config_dir.resolve())}, sort_keys=True)
+    from .data.files import links_leading_out
     from .render import TEMPLATES
 
-    quick = inputs_digest(selection, [options.config_dir, options.data_dir, TEMPLATES], f"{as_of.isoformat()}|{code}")
-    if not options.force and options.use_cache:
+    # the quick digest reads every file of the folders: not when a link would take it elsewhere
+    # (the loaders refuse such links with a message; nothing outside the project is opened)
+    escapes = links_leading_out(options.config_dir) + links_leading_out(options.data_dir)
+    quick = None if escapes else inputs_digest(selection, [options.config_dir, options.data_dir, TEMPLATES],
+                                               f"{as_of.isoformat()}|{code}")
+    if not options.force and options.use_cache and quick is not None:
         keys = quick_unchanged(load_manifest(out), selection, quick, out)
         if keys is not None:
             return Outcome(tuple(Result(Job.from_key(k), "unchanged") for k in keys), out, 0.0)
@@ -86,7 +105,8 @@ def build(options: BuildOptions, console: Any) -> Outcome:
     countries = list(options.countries) or None
     project = load_project(options.config_dir, only=countries)
     cache_dir = default_cache_dir(options.config_dir)
-    ds = load_dataset(options.data_dir, options.config_dir, cache_dir=cache_dir, use_cache=options.use_cache)
+    ds = load_dataset(options.data_dir, options.config_dir, cache_dir=cache_dir, use_cache=options.use_cache,
+                      partial=True)
     _report_data(console, ds, options.data_dir)
     check_project(project, set(ds.countries.table.index), ds)
 
@@ -94,7 +114,7 @@ def build(options: BuildOptions, console: Any) -> Outcome:
     jobs = plan(project, options)
     if not jobs:
         raise UserError(Problem(None, None, "nothing to build for the selection given",
-                                "check the ISO3 codes, --lang and --document against the configs"))
+                                "check the ISO3 codes, --lang and --kind against the configs"))
     registry = kinds()
     wanted: set[str] = set()
     for job in jobs:
@@ -106,16 +126,25 @@ def build(options: BuildOptions, console: Any) -> Outcome:
         fingerprints = Fingerprints(ds, ctx.indices)
         templates: dict[tuple[Path, ...], str] = {}
         digests = {}
+        blocked: dict[str, str] = {}  # job key -> why it cannot be built with the data of this run
         for job in jobs:
             folders = template_folders(project.config_dir, registry[job.kind], job)
             if folders not in templates:
                 templates[folders] = tree_digest(list(folders))
+            watched = _Watched(fingerprints)
             digests[job.key] = job_digest({"job": job.key, "as_of": as_of.isoformat(), "code": code,
                                            "templates": templates[folders],
-                                           "inputs": registry[job.kind].fingerprint(job, ctx, fingerprints)})
+                                           "inputs": registry[job.kind].fingerprint(job, ctx, watched)})
+            uses = watched.data.indicators | {c for i in registry[job.kind].indices(project, job)
+                                              for c in project.indices[i].codes}
+            why = unavailable_data(uses, ds.unavailable)
+            if why:
+                blocked[job.key] = why
         manifest = load_manifest(out)
-        todo = [j for j in jobs if options.force or not up_to_date(manifest.get(j.key), digests[j.key], out)]
-        results = [Result(j, "unchanged") for j in jobs if j not in todo]
+        todo = [j for j in jobs if j.key not in blocked
+                and (options.force or not up_to_date(manifest.get(j.key), digests[j.key], out))]
+        results = [refuse(j, out, lock.generation, blocked[j.key]) for j in jobs if j.key in blocked]
+        results += [Result(j, "unchanged") for j in jobs if j not in todo and j.key not in blocked]
 
         start = time.perf_counter()
         if todo:
@@ -134,7 +163,7 @@ def build(options: BuildOptions, console: Any) -> Outcome:
             elif r.status == "failed":
                 manifest.pop(r.job.key, None)
         quick_records = manifest.setdefault(QUICK, {})
-        if any(r.status == "failed" for r in results):
+        if quick is None or ds.unread or any(r.status == "failed" for r in results):
             quick_records.pop(selection, None)
         else:
             quick_records[selection] = {"fingerprint": quick, "jobs": sorted(j.key for j in jobs)}
@@ -143,12 +172,44 @@ def build(options: BuildOptions, console: Any) -> Outcome:
 
         write_index(out)
         _change_log(console, results, out, as_of.isoformat())
-        return Outcome(tuple(results), out, elapsed)
+        return Outcome(tuple(results), out, elapsed, tuple(str(p) for p in ds.unread))
+
+
+class _WatchedData:
+    """The data digests, noting every indicator a kind asks for: those its document prints."""
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+        self.indicators: set[str] = set()
+
+    def of(self, countries: list[str], indicators: list[str]) -> str:
+        self.indicators.update(indicators)
+        return self._data.of(countries, indicators)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._data, name)
+
+
+class _Watched:
+    """A run's fingerprints as one job's fingerprint sees them, with the indicators it used."""
+
+    def __init__(self, fingerprints: Fingerprints) -> None:
+        self.data = _WatchedData(fingerprints.data)
+        self.index = fingerprints.index
+
+
+def unavailable_data(uses: set[str], unavailable: dict[str, list[Problem]]) -> str | None:
+    """Why a document that prints `uses` cannot be built in this run, naming the files and lines at fault."""
+    missing = sorted(uses & unavailable.keys())
+    if not missing:
+        return None
+    files = list(dict.fromkeys(p for code in missing for p in unavailable[code]))
+    return f"not built: {', '.join(missing)} cannot be used in this run: " + "; ".join(str(p) for p in files)
 
 
 def plan(project: Any, options: BuildOptions) -> list[Job]:
     """Every document the selection asks for. Kinds made per country follow the ISO3 codes given;
-    the others are built when no country is named, or when asked for with --document."""
+    the others are built when no country is named, or when asked for with --kind."""
     registry = kinds()
     unknown = [k for k in options.kinds if k not in registry]
     if unknown:
@@ -169,9 +230,17 @@ def plan(project: Any, options: BuildOptions) -> list[Job]:
 
 
 def _report_data(console: Any, ds: Any, data_dir: Path) -> None:
+    from rich.markup import escape
+
     for p in ds.problems:
         if p.severity == "warning" and "optional" not in (p.hint or ""):
-            console.print(f"[yellow]warning[/]: {p}", soft_wrap=True)
+            console.print(f"[yellow]warning[/]: {escape(str(p))}", soft_wrap=True)
+    for p in ds.unread:
+        console.print(f"[bold red]error[/]: {escape(str(p))}", soft_wrap=True)
+    if ds.unread:
+        what = ", ".join(sorted(ds.unavailable)) or "none"
+        console.print(f"Unavailable in this run (the documents that print them are not built): {escape(what)}",
+                      soft_wrap=True)
     if ds.illustrative:
         console.print(f"[yellow]Using illustrative data from {display_path(data_dir)}: every page is stamped "
                       f"'{ds.notice}'. Pass --data DIR for real data.[/]")

@@ -227,6 +227,10 @@ def load_country(path: Path, defaults: Located) -> tuple[LoadedConfig | None, li
     return loaded, []
 
 
+#: The largest narrative file read: four bytes for each of the 20,000 characters a block may hold.
+NARRATIVE_BYTES = 80_000
+
+
 def _read_narrative_files(loaded: LoadedConfig, config_dir: Path) -> tuple[CountryConfig, list[Problem]]:
     """Replace `file:` narrative blocks by the text of their Markdown files (inside the config folder)."""
     cfg = loaded.config
@@ -245,13 +249,21 @@ def _read_narrative_files(loaded: LoadedConfig, config_dir: Path) -> tuple[Count
                 problems.append(Problem(file, line, f"narrative file '{name}' is outside the config folder",
                                         "keep narrative files inside the config folder, e.g. config/narratives/"))
                 continue
-            try:
-                texts[lang] = target.read_text(encoding="utf-8-sig")
-            except FileNotFoundError:
+            if not target.is_file():  # missing, a folder, or a device or pipe that would never end
                 problems.append(Problem(file, line, f"narrative file '{name}' not found",
                                         f"create {display_path(target)} or fix the path"))
+                continue
+            if target.stat().st_size > NARRATIVE_BYTES:  # checked before reading: the block limit is far below
+                problems.append(Problem(file, line, f"narrative file '{name}' holds {target.stat().st_size:,} bytes "
+                                                    f"(at most {NARRATIVE_BYTES:,})", "split it into several blocks"))
+                continue
+            try:
+                texts[lang] = target.read_text(encoding="utf-8-sig")
             except UnicodeDecodeError:
                 problems.append(Problem(file, line, f"narrative file '{name}' is not UTF-8 text", "save it as UTF-8"))
+            except OSError as exc:
+                problems.append(Problem(file, line, f"narrative file '{name}' cannot be read ({exc.strerror})",
+                                        "check that the file is readable"))
         return block.model_copy(update={"text": texts})
 
     summary = tuple(resolve(b, ("summary", i)) for i, b in enumerate(cfg.summary))

@@ -76,7 +76,7 @@ def prepare_state(setup: Setup, ctx: BuildContext | None = None) -> WorkerState:
         from .data.load import load_dataset
         from .project import load_project
 
-        ds = load_dataset(setup.data_dir, setup.config_dir, cache_dir=setup.cache_dir)
+        ds = load_dataset(setup.data_dir, setup.config_dir, cache_dir=setup.cache_dir, partial=True)
         project = load_project(setup.config_dir)
         as_of = date.fromisoformat(setup.as_of)
         needed: set[str] = set()
@@ -199,9 +199,12 @@ def template_folders(config_dir: Path, kind: Any, job: Job) -> tuple[Path, ...]:
 
 
 def _failed(job: Job, state: WorkerState, message: str, start: float) -> Result:
-    """Remove the document's previous files (so nothing stale looks current) and leave a note."""
-    paths = kinds()[job.kind].paths(job, state.out)
-    seconds = time.perf_counter() - start
+    return refuse(job, state.out, state.generation, message, time.perf_counter() - start)
+
+
+def refuse(job: Job, out: Path, generation: str, message: str, seconds: float = 0.0) -> Result:
+    """A failed document: remove its previous files (so nothing stale looks current) and leave a note."""
+    paths = kinds()[job.kind].paths(job, out)
     first = message.splitlines()[0] if message else "failed"
     try:
         for path in paths.values():
@@ -209,7 +212,7 @@ def _failed(job: Job, state: WorkerState, message: str, start: float) -> Result:
                 path.unlink()
         note = paths["pdf"].with_name(f"{job.stem}.FAILED.txt")
         atomic_write(note, f"{job.key} failed; its previous files were removed.\n\n{message}\n".encode(),
-                     state.generation)
+                     generation)
     except Superseded as exc:
         first = str(exc)
     return Result(job, "failed", seconds, error=first)

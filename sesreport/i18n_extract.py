@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from .yamlio import check_graph
+
 # narratives are written in each language; definitions and descriptions are not printed
 SKIP = {"summary", "narrative", "text", "definition", "description"}
 
@@ -23,6 +25,7 @@ def extract_yaml(fileobj, keywords, comment_tags, options) -> Iterator[tuple[int
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     if node is None:
         return
+    check_graph(node, getattr(fileobj, "name", "YAML file"))  # no self-reference, no alias bomb
     yield from _walk(node, ())
 
 
@@ -56,6 +59,7 @@ def extract_sources(fileobj, keywords, comment_tags, options) -> Iterator[tuple[
     node = yaml.compose(fileobj.read().decode("utf-8-sig"), Loader=yaml.SafeLoader)
     if node is None:
         return
+    check_graph(node, getattr(fileobj, "name", "sources.yaml"))
     for key_node, value_node in node.value:
         if key_node.value != "sources" or not isinstance(value_node, yaml.SequenceNode):
             continue

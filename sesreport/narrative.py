@@ -5,12 +5,20 @@ conditions (`when: ind.unemployment.trend == "falling"`). They run in Jinja's sa
 to files, modules or the network; Markdown's raw HTML, links and images are switched off, so a
 block can neither inject markup nor make the PDF renderer fetch anything. A reference to an
 unknown indicator or attribute is an error that names the config file and line.
+
+The sandbox also bounds what a block may cost: its length (`MAX_SOURCE`), what it prints
+(`MAX_OUTPUT`), any text, list or number it builds (`MAX_LENGTH`, `MAX_BITS`: `{{ country * 40000000 }}`
+is refused, not computed) and its time (`MAX_SECONDS`); it has no loops and calls no methods.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -89,8 +97,49 @@ class Indicators:
     __getitem__ = __getattr__
 
 
+#: A narrative block's limits: its length, what it prints, the size of any text or list (and the bits
+#: of any number) it builds, and the time it may take. A page holds about 3,000 characters.
+MAX_SOURCE = 20_000
+MAX_OUTPUT = 50_000
+MAX_LENGTH = 10_000
+MAX_BITS = 4_096
+MAX_SECONDS = 2.0
+#: Digits a formatting filter may be asked for.
+MAX_DECIMALS = 6
+
+_deadline: ContextVar[float] = ContextVar("narrative_deadline", default=math.inf)
+
+
+def _in_time() -> None:
+    if time.monotonic() > _deadline.get():
+        raise SecurityError(f"it ran longer than {MAX_SECONDS:g} s")
+
+
+def _bounded(operator: str, left: Any, right: Any) -> None:
+    """Refuse an operation whose result would be too large, before computing it."""
+    sized = (str, list, tuple)
+    if operator == "*":
+        seq, times = (left, right) if isinstance(left, sized) else (right, left)
+        if isinstance(seq, sized) and isinstance(times, int) and len(seq) * times > MAX_LENGTH:
+            raise SecurityError(f"'… * {times}' would build {len(seq) * times:,} characters or items "
+                                f"(at most {MAX_LENGTH:,})")
+        if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_BITS:
+            raise SecurityError(f"the product would be a number of more than {MAX_BITS:,} bits")
+    elif operator == "**":
+        if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 \
+                and right * left.bit_length() > MAX_BITS:
+            raise SecurityError(f"'{left} ** {right}' would be a number of more than {MAX_BITS:,} bits")
+    elif operator == "+":
+        if isinstance(left, sized) and isinstance(right, sized) and len(left) + len(right) > MAX_LENGTH:
+            raise SecurityError(f"'… + …' would build more than {MAX_LENGTH:,} characters or items")
+    elif operator == "%" and isinstance(left, str):
+        raise SecurityError("formatting with '%' (use the number, signed or percent filter)")
+
+
 class _Environment(ImmutableSandboxedEnvironment):
-    """No attribute that starts with an underscore, on anything."""
+    """No attribute that starts with an underscore, on anything; no calls; bounded operations."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def is_safe_attribute(self, obj, attr, value):
         if attr.startswith("_"):
@@ -98,6 +147,22 @@ class _Environment(ImmutableSandboxedEnvironment):
         if isinstance(obj, IndicatorView) and attr not in IndicatorView._fields:
             return False
         return super().is_safe_attribute(obj, attr, value)
+
+    def getattr(self, obj, attribute):
+        _in_time()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj, argument):
+        _in_time()
+        return super().getitem(obj, argument)
+
+    def call_binop(self, context, operator, left, right):
+        _in_time()
+        _bounded(operator, left, right)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's signature)
+        raise SecurityError("calling a method or function (a narrative reads values and applies filters)")
 
 
 @functools.cache
@@ -108,13 +173,22 @@ def environment(lang: str = "en") -> _Environment:
     env = _Environment(undefined=StrictUndefined, autoescape=False)
     env.globals.clear()
     fmt = Lang(lang)
-    env.filters["number"] = lambda value, decimals=0: fmt.number(value, int(decimals))
-    env.filters["signed"] = lambda value, decimals=0: fmt.number(value, int(decimals), sign=True)
-    env.filters["percent"] = lambda value, decimals=1: fmt.with_unit(fmt.number(value, int(decimals)), "percent")
+    env.filters["number"] = lambda value, decimals=0: fmt.number(value, _decimals(decimals))
+    env.filters["signed"] = lambda value, decimals=0: fmt.number(value, _decimals(decimals), sign=True)
+    env.filters["percent"] = lambda value, decimals=1: fmt.with_unit(fmt.number(value, _decimals(decimals)),
+                                                                     "percent")
+    env.filters = {name: env.filters[name] for name in FILTERS}  # no center(10**9), no format
     return env
 
 
 FILTERS = ("number", "signed", "percent", "abs", "round", "lower", "upper", "capitalize", "default")
+
+
+def _decimals(value: Any) -> int:
+    decimals = int(value)
+    if not 0 <= decimals <= MAX_DECIMALS:
+        raise SecurityError(f"{decimals} decimals asked for; use 0 to {MAX_DECIMALS}")
+    return decimals
 
 
 @functools.lru_cache(maxsize=1)
@@ -124,19 +198,43 @@ def markdown() -> MarkdownIt:
     return md
 
 
-FORBIDDEN_TAGS = "include, import, extends, from, macro, call, block, set, with"
+FORBIDDEN_TAGS = "include, import, extends, from, macro, call, block, set, with, for"
 
 
 def _forbidden(tree) -> list[str]:
     from jinja2 import nodes
 
     kinds = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Macro, nodes.CallBlock,
-             nodes.Block, nodes.Assign, nodes.AssignBlock, nodes.With)
+             nodes.Block, nodes.Assign, nodes.AssignBlock, nodes.With, nodes.For)
     return sorted({type(node).__name__.lower() for node in tree.find_all(kinds)})
+
+
+def _too_long(text: str, where: Where) -> Problem | None:
+    if len(text) <= MAX_SOURCE:
+        return None
+    return Problem(where.file, where.line, f"a narrative block of {len(text):,} characters (at most {MAX_SOURCE:,})",
+                   "split it into several blocks, or shorten it")
+
+
+def _render(env: _Environment, tree: Any, context: dict) -> str:
+    """Render within the output and time limits, stopping as soon as either is passed."""
+    out: list[str] = []
+    size = 0
+    for chunk in env.from_string(tree).generate(**context):
+        size += len(chunk)
+        if size > MAX_OUTPUT:
+            raise SecurityError(f"it would print more than {MAX_OUTPUT:,} characters")
+        _in_time()
+        out.append(chunk)
+    return "".join(out)
 
 
 def render_block(text: str, context: dict, where: Where, lang: str = "en") -> Markup:
     """A narrative block: Jinja in the sandbox, then Markdown without HTML, links or images."""
+    too_long = _too_long(text, where)
+    if too_long:
+        raise UserError(too_long)
+    deadline = _deadline.set(time.monotonic() + MAX_SECONDS)
     try:
         env = environment(lang)
         tree = env.parse(text)
@@ -144,7 +242,7 @@ def render_block(text: str, context: dict, where: Where, lang: str = "en") -> Ma
         if refused:
             raise UserError(Problem(where.file, where.line, f"not allowed in a narrative: {', '.join(refused)}",
                                     "a narrative may only read ind.<code>.<field> and country, with {% if %}"))
-        source = env.from_string(tree).render(**context)
+        source = _render(env, tree, context)
     except SecurityError as exc:
         raise UserError(Problem(where.file, where.line, f"not allowed in a narrative: {exc}",
                                 "a narrative may only read ind.<code>.<field> and country")) from None
@@ -158,10 +256,19 @@ def render_block(text: str, context: dict, where: Where, lang: str = "en") -> Ma
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise UserError(Problem(where.file, where.line, f"in a narrative: {exc}",
                                 "an indicator without data has no value: test ind.<code>.has_data first")) from None
+    except (RecursionError, MemoryError):
+        raise UserError(Problem(where.file, where.line, "in a narrative: the block nests too deeply",
+                                "write simpler expressions")) from None
+    finally:
+        _deadline.reset(deadline)
     return Markup(markdown().render(source))
 
 
 def condition_holds(expression: str, context: dict, where: Where, lang: str = "en") -> bool:
+    too_long = _too_long(expression, where)
+    if too_long:
+        raise UserError(too_long)
+    deadline = _deadline.set(time.monotonic() + MAX_SECONDS)
     try:
         return bool(environment(lang).compile_expression(expression, undefined_to_none=False)(**context))
     except SecurityError as exc:
@@ -175,6 +282,11 @@ def condition_holds(expression: str, context: dict, where: Where, lang: str = "e
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise UserError(Problem(where.file, where.line, f"in a condition: {exc}",
                                 "an indicator without data has no value: test ind.<code>.has_data first")) from None
+    except (RecursionError, MemoryError):
+        raise UserError(Problem(where.file, where.line, "in a condition: the expression nests too deeply",
+                                "write a simpler condition")) from None
+    finally:
+        _deadline.reset(deadline)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,6 +378,27 @@ def statement(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str,
     return Statement(text, change)
 
 
+def _costly(tree: Any, where: Where) -> list[Problem]:
+    """What the sandbox would refuse at render time and can be seen already: calls, and a text, list
+    or number grown by a constant beyond the limits (`{{ country * 40000000 }}`)."""
+    from jinja2 import nodes
+
+    problems = []
+    if any(True for _ in tree.find_all(nodes.Call)):
+        problems.append(Problem(where.file, where.line, "not allowed in a narrative: calling a method or function",
+                                "a narrative reads ind.<code>.<field> and country, and applies filters"))
+    for node in tree.find_all((nodes.Mul, nodes.Pow)):
+        for operand in (node.left, node.right):
+            value = operand.value if isinstance(operand, nodes.Const) else None
+            if isinstance(value, int) and (value > MAX_LENGTH or (isinstance(node, nodes.Pow) and value > 64)):
+                op = "*" if isinstance(node, nodes.Mul) else "**"
+                problems.append(Problem(where.file, where.line,
+                                        f"in a narrative: '{op} {value}' would build a text, list or number beyond "
+                                        f"the limits (at most {MAX_LENGTH:,} characters or items)",
+                                        "a narrative prints values; it does not generate text"))
+    return problems
+
+
 @functools.lru_cache(maxsize=512)
 def _parsed(text: str):
     """Parse once: every country inheriting a block from the shared defaults checks the same text."""
@@ -282,17 +415,24 @@ def check_block(text: str, where: Where, document_codes: set[str], catalog: Cata
 
     from .errors import did_you_mean
 
+    too_long = _too_long(text, where)
+    if too_long:
+        return [too_long]
     try:
         tree = _parsed(text)
     except TemplateSyntaxError as exc:
         line = where.line + (exc.lineno or 1) - 1 if where.line else None
         return [Problem(where.file, line, f"in a narrative: {exc.message}",
                         "only {{ … }} references and {% if %} blocks are allowed")]
+    except (RecursionError, MemoryError):
+        return [Problem(where.file, where.line, "in a narrative: the block nests too deeply",
+                        "write simpler expressions")]
     problems = []
     refused = _forbidden(tree)
     if refused:
         problems.append(Problem(where.file, where.line, f"not allowed in a narrative: {', '.join(refused)}",
                                 "a narrative may only read ind.<code>.<field> and country, with {% if %}"))
+    problems += _costly(tree, where)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         inner = node.node
         if isinstance(inner, nodes.Name) and inner.name == "ind":

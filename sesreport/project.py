@@ -106,21 +106,18 @@ def known_countries(data_dir: Path | str, config_dir: Path | str) -> set[str]:
     """The ISO3 codes of the country classification file (the newest one the sources declare), read
     without loading and mapping the data files."""
     from .data import readers
-    from .data.sources import load_sources, sources_path
+    from .data.load import classification_file, own_sources
+    from .data.sources import load_sources
 
     data_dir, config_dir = Path(data_dir), Path(config_dir)
     if not data_dir.is_dir():
         raise UserError(Problem(display_path(data_dir), None, "data folder not found",
                                 "pass --data DIR with the folder that holds the downloaded files"))
-    src_path = sources_path(config_dir, data_dir)
-    cfg, _ = load_sources(src_path)
-    files = sorted(data_dir.glob(cfg.countries.path))
-    if not files:
-        raise UserError(Problem(display_path(src_path), None,
-                                f"no country classification file matches '{cfg.countries.path}'",
-                                "download the World Bank Metadata_Country file (it comes with every WDI download)"))
+    src_path = own_sources(config_dir, data_dir)
+    cfg, located = load_sources(src_path)
+    path = classification_file(cfg, located, data_dir, src_path)
     try:
-        meta = readers.read_wdi_country_meta(files[-1], display_path(files[-1]))
+        meta = readers.read_wdi_country_meta(path, display_path(path))
     except readers.FileUnreadable as exc:
         raise UserError(exc.problem) from None
     return {str(code) for code in meta.loc[meta["region"] != "", "iso3"]}  # an empty region is an aggregate

@@ -249,3 +249,32 @@ def test_wrong_layout_declared(tmp_path, capsys, layout, line, message):
     assert main(["data", "check", "--data", str(data), "--no-cache"]) == 2
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err and message in " ".join(out.out.split())
+
+
+def test_short_last_row_in_the_country_metadata(tmp_path, capsys):
+    """Was an IndexError traceback from the classification reader."""
+    data = folder(tmp_path, {UNEMP: real_bytes(UNEMP)}, WDI_SOURCE)
+    meta = (data / META).read_bytes()
+    cut = meta[: meta.rindex(b'"ZWE"')] + b'"ZWE","Sub-Saharan Africa"\r\n'
+    (data / META).write_bytes(cut)
+    line = cut.count(b"\n")
+    for command in (["data", "check", "--no-cache"], ["validate", "--config", str(CONFIG)]):
+        assert main([*command, "--data", str(data)]) == 2
+        out = capsys.readouterr()
+        text = " ".join((out.out + out.err).split())
+        assert "Traceback" not in text
+        assert f"{data / META}:{line}: the last line has 2 of 6 columns; the file is truncated" in text
+
+
+def test_absolute_data_path_is_a_message_not_a_traceback(tmp_path, capsys):
+    """Was `ValueError: '/…' is not in the subpath of …` from the cache key."""
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_bytes(real_bytes(UNEMP))
+    source = f"  - id: wdi\n    path: \"{elsewhere}\"\n    layout: wdi_api\n    publisher: World Bank\n"
+    data = folder(tmp_path, {}, source)
+    assert main(["data", "check", "--data", str(data), "--no-cache"]) == 2
+    out = capsys.readouterr()
+    text = " ".join((out.out + out.err).split())
+    assert "Traceback" not in text
+    assert (f"{data / 'sources.yaml'}:5: source 'wdi': the path '{elsewhere}' is absolute; paths are relative to "
+            "the data folder, and nothing outside it is read") in text

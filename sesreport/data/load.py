@@ -5,11 +5,18 @@ to a catalog indicator and each area to an ISO3 country, keeping aggregates apar
 duplicates, and picks one value per (country, indicator, year, breakdown) by the declared
 precedence, recording the choice (resolve). The result is cached as Parquet, keyed by the content
 of every input (cache).
+
+Nothing outside the data folder is read (files). A data file that cannot be read is an error, and so
+are values out of their indicator's range and a file on another scale; with `partial=True` (the
+build) they do not stop the others: the indicators only an unreadable file would provide, and the
+indicators with unusable values, are listed in `Dataset.unavailable` with the problem naming the
+file and line, for the documents that print them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,11 +28,11 @@ from ..errors import Problem, UserError, display_path
 from ..yamlio import Located
 from . import cache, readers
 from .cache import default_cache_dir
-from .countries import CountryRef, NamesFile, load_names
+from .countries import Classification, CountryRef, NamesFile, choose_classification, load_names
 from .dataset import OBS_COLUMNS, Dataset, FileInfo, concat
-from .files import fetch_records, inside, match_files, sha256, undeclared, vintage
-from .mapping import check_duplicates, map_file
-from .resolve import resolve
+from .files import fetch_records, find, inside, match_files, outside, sha256, undeclared, vintage
+from .mapping import check_duplicates, map_file, report_empty
+from .resolve import check_scales, resolve
 from .sources import SourceDecl, SourcesFile, load_sources, sources_path
 
 __all__ = ["Dataset", "FileInfo", "OBS_COLUMNS", "default_cache_dir", "load_dataset", "resolve"]
@@ -40,14 +47,17 @@ class _Read:
     shown: str
     raw: readers.RawTable | None
     info: FileInfo
+    problem: Problem | None = None  # why it could not be read
 
 
 def load_dataset(data_dir: Path | str, config_dir: Path | str = "config", cache_dir: Path | str | None = None,
-                 use_cache: bool = True, strict: bool = True) -> Dataset:
+                 use_cache: bool = True, strict: bool = True, partial: bool = False) -> Dataset:
     """Load a data folder.
 
     Raises UserError (exit 2) when the data cannot be trusted; with strict=False the dataset is
-    returned anyway, its errors listed in `problems`, so that a report can show everything.
+    returned anyway, its errors listed in `problems`, so that a report can show everything. With
+    partial=True, data files that cannot be read and unusable values do not raise when they are the
+    only errors: the dataset lists what they leave unavailable (`Dataset.unavailable`) and is not cached.
     """
     data_dir = Path(data_dir)
     config_dir = Path(config_dir)
@@ -55,21 +65,20 @@ def load_dataset(data_dir: Path | str, config_dir: Path | str = "config", cache_
     if not data_dir.is_dir():
         raise UserError(Problem(shown_data, None, "data folder not found",
                                 "pass --data DIR with the folder that holds the downloaded files"))
-    src_path = sources_path(config_dir, data_dir)
+    src_path = own_sources(config_dir, data_dir)
     catalog_path = config_dir / "indicators.yaml"
     names_path = config_dir / "country_names.yaml"
     cfg, located = load_sources(src_path)
     catalog = load_catalog(catalog_path)
     names = load_names(names_path)
 
-    matched, problems = match_files(cfg, data_dir, shown_data)
-    country_files = sorted(data_dir.glob(cfg.countries.path))
-    if not country_files:
-        raise UserError(Problem(display_path(src_path), None,
-                                f"no country classification file matches '{cfg.countries.path}' in {shown_data}",
-                                "download the World Bank Metadata_Country file (it comes with every WDI download)"))
-    country_file = country_files[-1]
+    matched, problems = match_files(cfg, data_dir, shown_data, located)
+    classification = classification_choice(cfg, located, data_dir, src_path)
+    country_file = classification.path
+    # the newest of several classification files; its vintage is the one it states, if it states one
+    cfg = cfg.model_copy(update={"countries": cfg.countries.model_copy(update={"vintage": classification.vintage})})
     options = {decl.id: _options(decl, i, located, data_dir, problems) for i, decl in enumerate(cfg.sources)}
+    matched = _refuse_outside_companions(matched, options, data_dir, problems)
     companions = {path: _companions(decl, path, options[decl.id]) for decl, path in matched}
     # a file read along with another (a DDF entity file a glob also matched) is not data itself
     read_along = {c for cs in companions.values() for c in cs}
@@ -78,15 +87,17 @@ def load_dataset(data_dir: Path | str, config_dir: Path | str = "config", cache_
     # ---- the content key: every input, and the code that reads it
     hashes: dict[str, str] = {}
     key_parts = [f"schema={cache.CACHE_SCHEMA}", f"version={__version__}", f"code={cache.code_hash()}"]
-    for path in (src_path, catalog_path, names_path, data_dir / ".fetch.json"):
-        key_parts.append(f"{path.name}={sha256(path) if path.is_file() else '-'}")
+    fetch_json = data_dir / ".fetch.json"
+    for path in (src_path, catalog_path, names_path, fetch_json):
+        readable = path.is_file() and (path != fetch_json or inside(data_dir, path.name) is not None)
+        key_parts.append(f"{path.name}={sha256(path) if readable else '-'}")
     inputs = [country_file] + [p for _, p in matched] + sorted(read_along)
     for path in inputs:
         rel = _relative(path, data_dir)
         if rel not in hashes:
             hashes[rel] = sha256(path)
             key_parts.append(f"{rel}={hashes[rel]}")
-    key_parts += [f"problem={p}" for p in problems]
+    key_parts += [f"problem={p}" for p in problems] + [f"classification={classification.note}"]
     key = hashlib.sha256("\n".join(key_parts).encode()).hexdigest()[:24]
     used = {p for _, p in matched} | read_along
     not_declared = undeclared(data_dir, used, cfg)
@@ -99,14 +110,65 @@ def load_dataset(data_dir: Path | str, config_dir: Path | str = "config", cache_
             return cached
 
     ds = _build(cfg, catalog, names, data_dir, matched, options, companions, problems, country_file, hashes, key)
+    ds.countries.choice = classification.note
     ds.undeclared = not_declared
     if ds.errors:
-        if strict:
-            raise UserError(ds.errors + [p for p in ds.problems if p.severity != "error"])
+        unread = {id(p) for p in ds.unread}
+        blocking = [p for p in ds.errors if not (partial and id(p) in unread)]
+        if strict and blocking:
+            raise UserError(blocking + [p for p in ds.problems if p.severity != "error"])
         return ds
     if use_cache:
         cache.write(cache_root, f"data-{key}", ds)
     return ds
+
+
+def own_sources(config_dir: Path, data_dir: Path) -> Path:
+    """The sources.yaml that describes the data folder; the folder's own must lie inside it."""
+    path = sources_path(config_dir, data_dir)
+    if path.parent == data_dir:
+        refusal = outside(data_dir, path)
+        if refusal is not None:
+            raise UserError(refusal)
+    return path
+
+
+def classification_file(cfg: SourcesFile, located: Located, data_dir: Path, src_path: Path) -> Path:
+    """The country classification file the data is read with (see classification_choice)."""
+    return classification_choice(cfg, located, data_dir, src_path).path
+
+
+def classification_choice(cfg: SourcesFile, located: Located, data_dir: Path, src_path: Path) -> Classification:
+    """The country classification file: the newest of those `countries.path` matches, inside the data folder."""
+    where = (located.file, located.line_of(("countries", "path")))
+    files, refused = find(data_dir, cfg.countries.path, where, "countries")
+    if refused:
+        raise UserError(refused)
+    if not files:
+        raise UserError(Problem(display_path(src_path), None,
+                                f"no country classification file matches '{cfg.countries.path}' in "
+                                f"{display_path(data_dir)}",
+                                "download the World Bank Metadata_Country file (it comes with every WDI download)"))
+    return choose_classification(files, cfg.countries.vintage, data_dir)
+
+
+def _refuse_outside_companions(matched: list[tuple[SourceDecl, Path]], options: dict[str, readers.ReadOptions],
+                               data_dir: Path, problems: list[Problem]) -> list[tuple[SourceDecl, Path]]:
+    """Drop a data file whose companion (datapackage.json, DDF entity file) leads outside the data
+    folder: reading the one would read the other."""
+    kept = []
+    for decl, path in matched:
+        around = [path.parent / "datapackage.json"] + readers.ddf_companions(path)
+        lookup = options[decl.id].lookup
+        if lookup is not None:
+            around.append(lookup[0])
+        refused = [r for c in around if c.exists() and (r := outside(data_dir, c)) is not None]
+        for refusal in refused:
+            problems.append(replace(refusal, message=f"{refusal.message}; {display_path(path)}, read along with it, "
+                                                     "was not read either"))
+        if not refused:
+            kept.append((decl, path))
+    return kept
 
 
 def _relative(path: Path, data_dir: Path) -> str:
@@ -167,11 +229,12 @@ def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path,
 
     # Then map each to the catalog and to countries.
     obs_parts, agg_parts, unresolved_parts, unmapped_parts = [], [], [], []
+    withheld: dict[str, list[Problem]] = {}  # indicators whose values cannot be used in this run, and why
     classifications: dict[str, pd.DataFrame] = {}
     for r in reads:
         if r.raw is None:
             continue
-        m = map_file(r.raw, r.decl, r.info, r.shown, catalog, ref, problems)
+        m = map_file(r.raw, r.decl, r.info, r.shown, catalog, ref, problems, withheld)
         info = r.info
         info.rows = len(r.raw.rows)
         info.mapped = len(m.obs)
@@ -186,18 +249,53 @@ def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path,
         unmapped_parts.append(m.unmapped)
         if m.classification is not None:
             classifications[r.decl.id] = m.classification
+        r.raw.rows = r.raw.rows.iloc[:0]  # mapped: a large file's raw rows need not stay alongside its observations
 
     obs = concat(obs_parts, OBS_COLUMNS)
     aggregates = concat(agg_parts, OBS_COLUMNS + ["area"])
     unresolved = concat(unresolved_parts, ["file", "line", "name", "indicator", "rows"])
     unmapped = concat(unmapped_parts, ["file", "line", "code", "name", "breakdown", "rows"])
-    obs = check_duplicates(obs, problems)
+    obs = check_scales(check_duplicates(obs, problems), problems, withheld)
     resolved = resolve(obs, cfg, catalog)
     files = [r.info for r in reads] + _lookup_files(reads, companions, data_dir, hashes)
+    report_empty(files, cfg, catalog, obs, problems)
+    unread = [r for r in reads if r.problem is not None]
+    missing = unavailable(unread, set(obs["indicator"].unique()), catalog)
+    for code, why in withheld.items():
+        missing[code] = list(dict.fromkeys(missing.get(code, []) + why))
+    bad = [r.problem for r in unread if r.problem is not None] + [p for why in withheld.values() for p in why]
     return Dataset(obs=obs, resolved=resolved, aggregates=aggregates, unresolved=unresolved, unmapped=unmapped,
                    classifications=classifications, countries=ref, catalog=catalog, files=files,
                    problems=problems, data_dir=data_dir, illustrative=cfg.illustrative, notice=cfg.notice,
-                   key=key)
+                   key=key, unavailable=dict(sorted(missing.items())), unread=list(dict.fromkeys(bad)))
+
+
+def unavailable(unread: list[_Read], provided: set[str], catalog: Catalog) -> dict[str, list[Problem]]:
+    """The indicators that only unreadable files would provide, each with the problems naming those files.
+
+    What a file would provide is read from its declaration (`indicator:`, `map:`) and from catalog codes
+    in its name (`API_SL.UEM.TOTL.ZS_…`, `ILR_TUMT_NOC_RT_A.csv`); when neither says, every indicator
+    its publisher's codes map to, so that no document prints an indicator the file might have changed."""
+    out: dict[str, list[Problem]] = {}
+    for r in unread:
+        assert r.problem is not None
+        for code in sorted(_would_provide(r, catalog) - provided):
+            out.setdefault(code, []).append(r.problem)
+    return out
+
+
+def _would_provide(r: _Read, catalog: Catalog) -> set[str]:
+    if r.decl.indicator:
+        return {r.decl.indicator}
+    layout = r.info.layout
+    family = r.decl.family or (readers.REGISTRY[layout].family if layout in readers.REGISTRY else None)
+    maps = [(code, src) for code, ind in catalog.indicators.items() for src in ind.sources
+            if family is None or src.publisher == family]
+    name = r.info.path.lower()
+    named = {code for code, src in maps
+             if re.search(rf"(?<![a-z0-9]){re.escape(src.code.lower())}(?![a-z0-9])", name)}
+    declared = set(r.decl.map.values())
+    return named | declared if named or declared else {code for code, _ in maps}
 
 
 def _read(decl: SourceDecl, path: Path, opts: readers.ReadOptions, data_dir: Path, hashes: dict[str, str],
@@ -218,7 +316,7 @@ def _read(decl: SourceDecl, path: Path, opts: readers.ReadOptions, data_dir: Pat
     except readers.FileUnreadable as exc:
         problems.append(exc.problem)
         info.error = exc.problem.message
-        return _Read(decl, path, shown, None, info)
+        return _Read(decl, path, shown, None, info, exc.problem)
     problems.extend(raw.problems)
     info.title = decl.title or raw.title
     info.licence = decl.licence or raw.licence
