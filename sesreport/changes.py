@@ -8,6 +8,11 @@ similar) changed has flipped, which is what a reader must re-check.
 A statement's `trend` is the direction (rising, falling, stable) of the change its sentence prints,
 the verb the reader sees; the record's `change` is that change (`compute.Change`). Nothing here
 recomputes a change or a direction: the records are compared as written.
+
+Every kind of document is compared the same way: a brief's key figures, table cells, sentences and
+chart labels (keyed by indicator, section and form), the annex's ranks, index values and ranges
+(keyed by country and form of security: "Belarus: rank 2 → 4"). A value recorded with the year of
+its observation reports a latest year that moved as well ("5.1% (2018) → 2.9% (2025)").
 """
 
 from __future__ import annotations
@@ -15,9 +20,28 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+#: the fields that tell a document's figures apart (a figure is printed once under them)
+KEY = ("indicator", "what", "section", "iso3", "form", "node", "chart", "block", "cluster")
+
 
 def _key(entry: dict) -> tuple:
-    return (entry.get("indicator"), entry.get("what"), entry.get("section"))
+    return tuple(entry.get(f) for f in KEY)
+
+
+def _moved(prior: dict, entry: dict) -> dict | None:
+    """The change of one printed figure (its text, or the year of the observation it shows)."""
+    years = (prior.get("year"), entry.get("year"))
+    if prior.get("text") == entry.get("text") and years[0] == years[1]:
+        return None
+    moved = {"indicator": entry.get("indicator"), "what": entry.get("what"), "section": entry.get("section"),
+             "before": prior.get("text"), "after": entry.get("text"),
+             "source": (entry.get("observation") or {}).get("file")}
+    if years[0] != years[1]:
+        moved["year"] = list(years)
+    for field in ("country", "form", "iso3"):
+        if isinstance(entry.get(field), str):
+            moved[field] = entry[field]
+    return moved
 
 
 def compare(old: list[dict], new: list[dict]) -> dict:
@@ -40,12 +64,24 @@ def compare(old: list[dict], new: list[dict]) -> dict:
             if changes:
                 flipped.append({"indicator": key[0], "section": key[2], "changes": changes,
                                 "before": prior.get("text"), "after": entry.get("text")})
-        elif prior.get("text") != entry.get("text"):
-            moved.append({"indicator": key[0], "what": key[1], "section": key[2],
-                          "before": prior.get("text"), "after": entry.get("text"),
-                          "source": (entry.get("observation") or {}).get("file")})
+        elif (change := _moved(prior, entry)) is not None:
+            moved.append(change)
     vanished = list(before.values())
-    return {"moved": moved, "flipped": flipped, "appeared": len(appeared), "vanished": len(vanished)}
+    return {"moved": moved, "flipped": flipped, "appeared": len(appeared), "vanished": len(vanished),
+            "statuses": status_changes(old, new)}
+
+
+def status_changes(old: list[dict], new: list[dict]) -> list[dict]:
+    """Indicators of a monitoring framework (a strategy input's "monitoring status" records) whose
+    status changed: on track, off track, no new data since the baseline, no data for the baseline."""
+    def statuses(entries: list[dict]) -> dict[tuple, dict]:
+        return {(e.get("indicator"), e.get("section")): e for e in entries if e.get("what") == "monitoring status"}
+
+    before = statuses(old)
+    return [{"indicator": key[0], "section": key[1], "before": before[key].get("status"), "after": entry.get("status"),
+             "text": [before[key].get("text"), entry.get("text")]}
+            for key, entry in statuses(new).items()
+            if key in before and before[key].get("status") != entry.get("status")]
 
 
 def load_figures(path: Path) -> list[dict] | None:
@@ -53,6 +89,19 @@ def load_figures(path: Path) -> list[dict] | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def moved_line(m: dict) -> str:
+    """One moved figure as the change log prints it: "gini, table value: 33.0 (2021) → 33.0 (2023)",
+    "Belarus: rank 2 → 4", "Belarus, job: form value 0.71 → 0.69"."""
+    before, after = m["before"], m["after"]
+    if "year" in m:
+        before, after = f"{before} ({m['year'][0]})", f"{after} ({m['year'][1]})"
+    if m.get("country"):
+        where = m["country"] + (f", {m['form']}" if m.get("form") else "")
+        return f"{where}: {m['what']} {before} → {after}"
+    where = m["indicator"] or m.get("form")
+    return f"{where}, {m['what']}: {before} → {after}" if where else f"{m['what']}: {before} → {after}"
 
 
 def markdown(changes: dict[str, dict], as_of: str) -> str:
@@ -72,11 +121,16 @@ def markdown(changes: dict[str, dict], as_of: str) -> str:
                 lines.append(f"  - before: {f['before']}")
                 lines.append(f"  - after: {f['after']}")
             lines.append("")
+        if diff.get("statuses"):
+            lines.append("Monitoring statuses that changed:")
+            lines.append("")
+            lines += [f"- **{c['indicator']}** ({c['section']}): {c['before'].replace('_', ' ')} → "
+                      f"{c['after'].replace('_', ' ')}" for c in diff["statuses"]]
+            lines.append("")
         if diff["moved"]:
             lines.append("Values that moved:")
             lines.append("")
-            for m in diff["moved"]:
-                lines.append(f"- {m['indicator']}, {m['what']}: {m['before']} → {m['after']}")
+            lines += [f"- {moved_line(m)}" for m in diff["moved"]]
             lines.append("")
     if len(lines) == 2:
         lines.append("No printed value or statement changed.")

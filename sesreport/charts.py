@@ -37,7 +37,8 @@ R = TypeVar("R")
 # Okabe–Ito, safe for the common colour-vision deficiencies, plus neutral greys
 BLUE = "#0072B2"
 VERMILLION = "#D55E00"
-GREY = "#8C959F"
+GREY = "#8C959F"  # lines and rules only
+MUTED = "#5B6770"  # secondary text: 5.8:1 on white, above the 4.5:1 WCAG asks of text
 LIGHT = "#D5DAE0"
 BAND = "#E4E8EC"
 INK = "#1F2933"
@@ -77,9 +78,18 @@ STYLE: dict[str, Any] = {
 
 @dataclass
 class Chart:
+    """A drawn chart: its SVG, its alt text, and the data values it prints as text.
+
+    `labels` are the annotations (not the axis ticks, which are scale): each one the printed text and
+    what it labels, `{"text", "value"}` with `"year"` (a series' last point; `"panel"` in small
+    multiples), `"iso3"` (a country's bar) or `"row"` (a row of the profile), so that a document can
+    record the observation behind it.
+    """
+
     svg: str
     alt: str
     kind: str
+    labels: tuple[dict, ...] = ()
 
 
 @functools.lru_cache(maxsize=4)
@@ -179,8 +189,9 @@ def _place_legend(fig: Figure, items: list[tuple], width: float, top: float) -> 
 
 
 def _trend_axes(fig: Figure, rect: tuple[float, float, float, float], history: pd.DataFrame, band: pd.DataFrame,
-                lang: Lang, first: int, last: int, line_width: float = 1.5):
-    """Draw a country line against the peer median and band in `rect` (inches: left, bottom, w, h)."""
+                lang: Lang, first: int, last: int, line_width: float = 1.5) -> dict:
+    """Draw a country line against the peer median and band in `rect` (inches: left, bottom, w, h); gives
+    the label printed at the line's last point (see `Chart.labels`)."""
     width, height = fig.get_size_inches()
     values = np.concatenate([history["value"].to_numpy(dtype=float)]
                             + ([band["low"].to_numpy(dtype=float), band["high"].to_numpy(dtype=float)]
@@ -215,7 +226,7 @@ def _trend_axes(fig: Figure, rect: tuple[float, float, float, float], history: p
     ax.set_xlim(first - 0.4, last + max(0.8, room))
     ax.annotate(label, (float(end["year"]), float(end["value"])), xytext=(3, 0), textcoords="offset points",
                 va="center", color=BLUE, fontsize=FONT_SIZE, fontweight="semibold")
-    return ax
+    return {"text": label, "year": int(end["year"]), "value": float(end["value"])}
 
 
 @styled
@@ -233,9 +244,9 @@ def trend(history: pd.DataFrame, band: pd.DataFrame, ind: Indicator, country: st
     first = int(min(history["year"].min(), band["year"].min() if len(band) else history["year"].min()))
     last = int(history["year"].max())
     bottom = 14 * PT
-    _trend_axes(fig, (0.0, bottom, width - 2 * PT, height - legend - bottom - 6 * PT), history, band, lang,
-                first, last)
-    return Chart(_svg(fig), _trend_alt(history, band, ind, country, peer_label, lang), "trend")
+    label = _trend_axes(fig, (0.0, bottom, width - 2 * PT, height - legend - bottom - 6 * PT), history, band, lang,
+                        first, last)
+    return Chart(_svg(fig), _trend_alt(history, band, ind, country, peer_label, lang), "trend", (label,))
 
 
 def _trend_alt(history, band, ind, country, peer_label, lang: Lang) -> str:
@@ -275,6 +286,7 @@ def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicat
     ticks = _value_ticks(vmin, vmax, 4)
     decimals = _decimals_for(ticks)
     pos = int(np.flatnonzero(data["iso3"].to_numpy() == iso3)[0])
+    printed: list[dict] = []
     if n <= 22:
         label_size = 6.0 if n > 14 else SMALL
         labels = [names.get(c, c) for c in data["iso3"]]
@@ -316,6 +328,7 @@ def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicat
         value = float(data.at[pos, "value"])
         where = pos / max(n - 1, 1)
         shown = lang.number(value, _label_decimals(data["value"]))
+        printed.append({"text": shown, "iso3": iso3, "value": value})
         ax.annotate(lang.gettext("{country}: {value}").format(country=names.get(iso3, iso3), value=shown),
                     (pos, value), xytext=(pos, ticks[-1] + (ticks[-1] - ticks[0]) * 0.1), textcoords="data",
                     ha="center" if 0.25 < where < 0.75 else ("left" if where <= 0.25 else "right"),
@@ -325,7 +338,7 @@ def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicat
         if median is not None:
             ax.axhline(median, color=VERMILLION, lw=1, ls=(0, (4, 2)), zorder=3)
         ax.set_xlabel(lang.gettext("countries, most to least favourable") if ind.direction != "neutral"
-                      else lang.gettext("countries, highest to lowest"), fontsize=SMALL, color=GREY, labelpad=2)
+                      else lang.gettext("countries, highest to lowest"), fontsize=SMALL, color=MUTED, labelpad=2)
     years = sorted({int(y) for y in data["year"]})
     span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
     mine = float(data.at[pos, "value"])
@@ -337,7 +350,7 @@ def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicat
         value=lang.value(mine, ind))
     if median is not None:
         alt += lang.gettext(", against a peer median of {median}").format(median=lang.value(median, ind))
-    return Chart(_svg(fig), alt + ".", "ranking")
+    return Chart(_svg(fig), alt + ".", "ranking", tuple(printed))
 
 
 @styled
@@ -362,6 +375,7 @@ def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], 
     gap = 7 * MM
     cell_w = (width - gap * (cols - 1)) / cols
     alts = []
+    labels = []
     for i, (ind, history, band) in enumerate(panels):
         r, c = divmod(i, cols)
         top = legend_h + 4 * PT + r * (cell_h + title_h)
@@ -369,14 +383,14 @@ def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], 
         fig.text(x / width, 1 - (top + 8 * PT) / height, lang.indicator_with_unit(ind, short=True),
                  fontsize=FONT_SIZE, fontweight="semibold", color=INK, va="baseline")
         bottom = height - (top + title_h + cell_h) + 12 * PT
-        _trend_axes(fig, (x, bottom, cell_w - 2 * PT, cell_h - 14 * PT), history, band, lang, first, last,
-                    line_width=1.3)
+        labels.append({**_trend_axes(fig, (x, bottom, cell_w - 2 * PT, cell_h - 14 * PT), history, band, lang, first,
+                                     last, line_width=1.3), "panel": i})
         end = history.iloc[-1]
         alts.append(lang.gettext("{indicator}: {value} in {year}").format(
             indicator=lang.indicator(ind, short=True), value=lang.value(float(end["value"]), ind),
             year=int(end["year"])))
     alt = lang.gettext("Small multiples for {country}, each line against the peer median: ").format(country=country)
-    return Chart(_svg(fig), alt + "; ".join(alts) + ".", "small_multiples")
+    return Chart(_svg(fig), alt + "; ".join(alts) + ".", "small_multiples", tuple(labels))
 
 
 @styled
@@ -410,23 +424,25 @@ def profile(rows: list[tuple[str, float | None, float | None]], country: str, la
     ax.grid(axis="x")
     ax.set_axisbelow(True)
     described = []
+    labels = []
     for i, (label, value, median) in enumerate(rows):
         ax.plot([0, 1], [i, i], color=BAND, lw=3.2, solid_capstyle="round", zorder=1)
         if median is not None:
             ax.plot([median], [i], marker="|", ms=11, mew=1.8, color=VERMILLION, zorder=2)
         if value is None:
-            ax.text(0.015, i, missing, va="center", ha="left", fontsize=SMALL, color=GREY, zorder=3,
+            ax.text(0.015, i, missing, va="center", ha="left", fontsize=SMALL, color=MUTED, zorder=3,
                     bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none"})
             described.append(lang.gettext("{form}: insufficient data").format(form=label))
             continue
         ax.plot([value], [i], marker="o", ms=6, color=BLUE, zorder=3)
         ax.annotate(lang.number(value, 2), (value, i), xytext=(0, 6), textcoords="offset points", ha="center",
                     va="bottom", fontsize=SMALL, color=BLUE, fontweight="semibold")
+        labels.append({"text": lang.number(value, 2), "row": i, "value": value})
         text = lang.gettext("{form}: {value}").format(form=label, value=lang.number(value, 2))
         if median is not None:
             text += lang.gettext(" (peer median {median})").format(median=lang.number(median, 2))
         described.append(text)
-    ax.set_xlabel(lang.gettext("index, 0 (least secure) to 1 (most secure)"), fontsize=SMALL, color=GREY, labelpad=2)
+    ax.set_xlabel(lang.gettext("index, 0 (least secure) to 1 (most secure)"), fontsize=SMALL, color=MUTED, labelpad=2)
     alt = lang.gettext("Dot chart of the security profile of {country} across the forms of security: ").format(
         country=country) + "; ".join(described) + "."
-    return Chart(_svg(fig), alt, "profile")
+    return Chart(_svg(fig), alt, "profile", tuple(labels))

@@ -38,13 +38,23 @@ class Obs:
                 "code": self.source_code, "vintage": self.vintage, "file": self.file, "line": self.line}
 
 
+#: the columns of an observation that say where it came from (`Obs.ref` names them as printed in figures)
+PROVENANCE = ["iso3", "year", "value", "source_id", "source_code", "vintage", "file", "line", "estimate", "break"]
+
+
 @dataclass
 class PeerStats:
+    """The peers' median, lowest and highest value, and the observation behind each peer's value."""
+
     median: float
     low: float
     high: float
     n: int
-    values: pd.DataFrame  # iso3, year, value of each peer's value used
+    values: pd.DataFrame  # each peer's value used: the `PROVENANCE` columns, one row per peer
+
+    def refs(self) -> list[dict]:
+        """Every peer's observation as recorded in a document's figures (see `Obs.ref`)."""
+        return [_obs(self.values, i).ref() for i in range(len(self.values))]
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,7 @@ class Stat:
     percentile: float | None = None
     gap: float | None = None
     position: Position | None = None
-    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the country's observations, `PROVENANCE`
 
     @property
     def has_data(self) -> bool:
@@ -147,6 +157,14 @@ class Stat:
     def change10(self) -> float | None:
         change = self.changes.get(10)
         return change.delta if change else None
+
+
+def history_obs(stat: Stat, year: int) -> Obs | None:
+    """The country's observation for `year` among those the statistic was computed from."""
+    if not len(stat.history):
+        return None
+    hits = np.flatnonzero(stat.history["year"].to_numpy() == year)
+    return _obs(stat.history, int(hits[0])) if len(hits) else None
 
 
 def _obs(frame: pd.DataFrame, i: int) -> Obs:
@@ -214,7 +232,7 @@ def indicator_stat(headline: pd.DataFrame, iso3: str, peers: list[str], ind: Ind
     """Latest value, changes, trend, peer comparison and rank of one indicator for one country."""
     mine = headline[(headline["iso3"] == iso3) & (headline["year"] <= as_of_year)].sort_values("year")
     mine = mine.reset_index(drop=True)
-    stat = Stat(code, None, history=mine[["year", "value"]])
+    stat = Stat(code, None, history=mine[PROVENANCE])
     ref_year = as_of_year
     if len(mine):
         stat.latest = _obs(mine, len(mine) - 1)
@@ -229,7 +247,7 @@ def indicator_stat(headline: pd.DataFrame, iso3: str, peers: list[str], ind: Ind
     if len(peer_vals):
         v = peer_vals["value"].to_numpy()
         stat.peers = PeerStats(float(np.median(v)), float(v.min()), float(v.max()), len(v),
-                               peer_vals[["iso3", "year", "value"]])
+                               peer_vals[PROVENANCE].reset_index(drop=True))
     if stat.latest is not None and stat.peers is not None:
         group = pd.concat([pd.Series(peer_vals["value"].to_numpy(), index=peer_vals["iso3"].to_numpy()),
                            pd.Series([stat.latest.value], index=[iso3])])

@@ -23,7 +23,8 @@ def annex(tmp_path_factory):
 
 
 def test_annex_files(annex):
-    assert sorted(p.name for p in annex.iterdir()) == ["ses.csv", "ses.en.html", "ses.en.pdf", "ses.xlsx"]
+    assert sorted(p.name for p in annex.iterdir()) == ["ses.csv", "ses.en.figures.json", "ses.en.html", "ses.en.pdf",
+                                                       "ses.xlsx"]
 
 
 def test_annex_table_covers_every_country(annex, real_ds):
@@ -64,6 +65,6 @@ def test_annex_exports_are_reproducible(annex, tmp_path):
     out = tmp_path / "again"
     assert main(["build", "--document", "annex", "--data", str(real), "--out", str(out), "--as-of", "2026-11-27",
                  "-j", "1"]) == 0
-    for name in ("ses.csv", "ses.xlsx", "ses.en.pdf", "ses.en.html"):
+    for name in ("ses.csv", "ses.xlsx", "ses.en.pdf", "ses.en.html", "ses.en.figures.json"):
         assert hashlib.sha256((out / "annex" / name).read_bytes()).digest() == \
             hashlib.sha256((annex / name).read_bytes()).digest(), name

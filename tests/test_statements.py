@@ -111,7 +111,8 @@ def real_briefs(tmp_path_factory) -> Path:
     """Every configured brief, in each of its languages, built from the real data."""
     real = need_real()
     out = tmp_path_factory.mktemp("statements")
-    assert main(["build", "--data", str(real), "--out", str(out), "--as-of", AS_OF, "-j", "2"]) == 0
+    assert main(["build", "--document", "brief", "--data", str(real), "--out", str(out), "--as-of", AS_OF,
+                 "-j", "2"]) == 0
     return out / "brief"
 
 

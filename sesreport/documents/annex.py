@@ -24,7 +24,8 @@ from ..i18n import N_, Lang
 from ..schema import Strict, register, validate
 from ..yamlio import load_yaml
 from . import Attachment, BuildContext, Document, DocumentKind, Job
-from .common import shared_context, sources_used
+from .common import integer_columns, shared_context, sources_used, table_csv
+from .trace import configured, indexed, yaml_line
 
 Text = dict[str, str]
 
@@ -57,13 +58,7 @@ def export_table(result, ds: Dataset) -> pd.DataFrame:
     for col in table.columns:
         if table[col].dtype == float:
             table[col] = table[col].round(4)
-    return table
-
-
-def table_csv(table: pd.DataFrame) -> bytes:
-    buf = io.StringIO()
-    table.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+    return integer_columns(table)
 
 
 def table_xlsx(table: pd.DataFrame, when: date, title: str) -> bytes:
@@ -152,19 +147,52 @@ def annex_context(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: 
         "sensitivity": sensitivity,
         "sources": sources_used(ds, used_sources, lang),
     }
-    figures = [{"what": "annex row", "iso3": r.iso3,
-                "overall": None if pd.isna(r.overall) else float(r.overall),
-                "rank": None if pd.isna(r.rank) else int(r.rank),
-                "cluster": r.cluster if isinstance(r.cluster, str) else None}
-               for r in table.itertuples(index=False)]
+    figures = annex_figures(result, table, ranked + unranked, cluster_rows)
+    figures += [configured("methodology", text, (result.spec.file, None), section=part, block=i)
+                for part, texts in (("methodology", methodology), ("sensitivity", sensitivity))
+                for i, text in enumerate(texts)]
     return context, table, figures
+
+
+def annex_figures(result, table: pd.DataFrame, rows: list[dict], clusters: list[dict]) -> list[dict]:
+    """Every number of the annex's table and cover, with what it rests on (see `trace`): the reference
+    year (the index file), the counts of countries, and per country its rank, range, index value,
+    form values and coverage, each resting on the country's index inputs, listed once per country
+    (`inputs_of`). The methodology's paragraphs, generated from the index file and the run, are
+    recorded whole (`annex_context`)."""
+    from ..index import CLUSTER_LABELS
+
+    spec = result.spec
+    year = (spec.file, yaml_line(spec.file, ("reference_year",)))
+    ok = table[table["status"] == "ok"]
+    out: list[dict] = [configured("reference year", str(result.reference_year), year, section=part)
+                       for part in ("cover", "table")]
+    out.append({"what": "countries ranked", "text": str(len(ok)), "countries": list(ok["iso3"])})
+    out.append({"what": "countries considered", "text": str(len(table)), "countries": list(table["iso3"])})
+    for cluster, row in zip(CLUSTER_LABELS, clusters):
+        out.append({"what": "countries in cluster", "cluster": cluster, "text": str(row["n"]),
+                    "countries": list(ok.loc[ok["cluster"] == cluster, "iso3"])})
+    names = dict(zip(table["iso3"], table["country"]))
+    for row in rows:
+        iso3 = row["iso3"]
+        country = {"iso3": iso3, "country": names[iso3], "inputs_of": iso3}
+        out.append(indexed("index inputs", "", result.evidence(iso3), iso3=iso3, country=names[iso3]))
+        printed = [("rank", "overall", str(row["rank"]) if row["rank"] is not None else ""),
+                   ("index value", "overall", row["overall"] or ""), ("rank range", "overall", row["interval"]),
+                   *(("form value", form, text) for form, text in zip(FORMS, row["forms"])),
+                   ("data coverage", "overall", row["coverage"])]
+        for what, node, text in printed:
+            if text:
+                out.append({"what": what, "text": text, "node": node, **country,
+                            **({"form": node} if node in FORMS else {})})
+    return out
 
 
 class AnnexKind(DocumentKind):
     """`annex/<index>.<lang>`: configured in `config/annex.yaml`; also writes the table as CSV and Excel."""
 
     name = "annex"
-    outputs = ("pdf", "html", "csv", "xlsx")
+    outputs = ("pdf", "html", "csv", "xlsx", "figures.json")
 
     def load_config(self, config_dir: Path, project) -> tuple[AnnexConfig | None, list[Problem]]:
         path = config_dir / "annex.yaml"
@@ -197,12 +225,18 @@ class AnnexKind(DocumentKind):
         context, table, figures = annex_context(ctx.ds, ctx.indices[job.name], cfg, ctx.project.organisation, lang,
                                                 ctx.as_of)
         csv = table_csv(table)
+        traced = json.dumps(figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
         return Document("annex.html.j2", context,
-                        attachments=(Attachment(f"{job.stem}.csv", csv, "The index table behind this annex"),),
+                        attachments=(Attachment(f"{job.stem}.csv", csv, "The index table behind this annex"),
+                                     Attachment(f"{job.stem}.figures.json", traced,
+                                                "Every figure printed in this annex, with the index inputs "
+                                                "(source, vintage, file and line) it rests on")),
                         figures=tuple(figures),
-                        files=(("csv", csv), ("xlsx", table_xlsx(table, ctx.as_of, context["title"]))))
+                        files=(("csv", csv), ("xlsx", table_xlsx(table, ctx.as_of, context["title"])),
+                               ("figures.json", traced)))
 
     def paths(self, job: Job, out: Path) -> dict[str, Path]:
         folder = out / self.name
         return {"pdf": folder / f"{job.stem}.pdf", "html": folder / f"{job.stem}.html",
-                "csv": folder / f"{job.name}.csv", "xlsx": folder / f"{job.name}.xlsx"}
+                "csv": folder / f"{job.name}.csv", "xlsx": folder / f"{job.name}.xlsx",
+                "figures.json": folder / f"{job.stem}.figures.json"}

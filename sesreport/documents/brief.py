@@ -9,8 +9,6 @@ traced to the published cell it came from.
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import time
 from collections.abc import Callable
@@ -24,14 +22,24 @@ from markupsafe import Markup
 
 from .. import charts
 from ..catalog import Catalog
-from ..compute import Obs, Stat, indicator_stat, peer_band, peers_of
+from ..compute import Obs, Stat, history_obs, indicator_stat, peer_band, peers_of
 from ..config import LoadedConfig
 from ..data.load import Dataset
 from ..errors import Problem, did_you_mean
 from ..i18n import INCOME_GROUPS, N_, Lang
-from ..narrative import Indicators, IndicatorView, Where, condition_holds, render_block, statement
+from ..narrative import Indicators, Where, condition_holds, render_block, statement
 from . import Attachment, BuildContext, Document, DocumentKind, Job
-from .common import shared_context, sources_used
+from .brief_figures import (
+    IndexFigures,
+    TracedView,
+    key_figure,
+    narrative_parts,
+    security_records,
+    statement_parts,
+    table_row,
+)
+from .common import shared_context, sources_used, table_csv
+from .trace import composed, configured, observed
 
 SECTION_TITLES = {
     "labour_market": N_("Labour market"),
@@ -57,9 +65,7 @@ class BriefContent:
         out = [(f"{stem}.figures.json", figures, "Every figure printed in this document, with the observation, "
                 "source, vintage, file and line it came from")]
         for name, table in self.tables.items():
-            buf = io.StringIO()
-            table.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-            out.append((f"{stem}.{name}.csv", buf.getvalue().encode(), f"Data behind the table '{name}'"))
+            out.append((f"{stem}.{name}.csv", table_csv(table), f"Data behind the table '{name}'"))
         return out
 
 
@@ -144,11 +150,13 @@ def security_section(index, iso3: str, peers: list[str], name: str, lang: Lang) 
         paragraphs.append(_("The overall {index} cannot be computed: the data cover {k} of the 7 forms of security.")
                           .format(index=lang.text(index.label), k=info["coverage"].get("forms_available", 0)))
     valued = [(label, v) for label, v, _m in chart_rows if v is not None]
+    highest = None
     if len(valued) >= 2:
         best = max(valued, key=lambda r: r[1])
         worst = min(valued, key=lambda r: r[1])
-        paragraphs.append(_("Highest: {best} ({best_value}); lowest: {worst} ({worst_value}).").format(
-            best=best[0], best_value=lang.number(best[1], 2), worst=worst[0], worst_value=lang.number(worst[1], 2)))
+        highest = _("Highest: {best} ({best_value}); lowest: {worst} ({worst_value}).").format(
+            best=best[0], best_value=lang.number(best[1], 2), worst=worst[0], worst_value=lang.number(worst[1], 2))
+        paragraphs.append(highest)
     missing = [label for label, v, _m in chart_rows if v is None]
     if missing:
         paragraphs.append(_("Not enough data for: {forms}.").format(forms=", ".join(missing)))
@@ -159,7 +167,7 @@ def security_section(index, iso3: str, peers: list[str], name: str, lang: Lang) 
                  "caption": _("Security profile: {country} against the peer median, {year}").format(
                      country=name, year=year)}
     return {"title": _("Seven forms of security"), "paragraphs": paragraphs, "chart": chart, "rows": rows,
-            "label": lang.text(index.label), "year": year, "info": info}
+            "label": lang.text(index.label), "year": year, "info": info, "highest": highest}
 
 
 def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, catalog: Catalog,
@@ -177,22 +185,12 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
     for code in cfg.indicators():
         stats[code] = indicator_stat(ds.headline(code), iso3, peers, catalog[code], code, year, cfg.stale_after,
                                      cfg.peer_window)
-    views = Indicators({code: IndicatorView(code, s, catalog, lang) for code, s in stats.items()}, catalog)
-    ncontext = {"ind": views, "country": name}
+    reads: list[tuple[str, str]] = []  # the fields narrative blocks read, to trace what they print
+    views = Indicators({code: TracedView(code, s, catalog, lang, reads) for code, s in stats.items()}, catalog)
+    narratives = Narratives(loaded, lang, {"ind": views, "country": name}, reads, stats, catalog)
     inputs = ChartInputs(stats, ds, iso3, peers, name, plabel, catalog, lang, cfg.chart_years)
-    figures: list[dict] = []
-    used: list[Obs] = []
-
-    def record(code: str, what: str, text: str, obs: Obs | None = None, value: float | None = None,
-               **extra: Any) -> None:
-        entry: dict[str, Any] = {"indicator": code, "what": what, "text": text}
-        if obs is not None:
-            entry["observation"] = obs.ref()
-            used.append(obs)
-        if value is not None:
-            entry["value"] = value
-        entry.update(extra)
-        figures.append(entry)
+    figures: list[dict] = [configured("peer count", str(len(peers)), loaded.line_of(
+        ("peers", "countries" if cfg.peers.group == "list" else "group")), countries=peers)]
 
     # ---------------------------------------------------------------- key figures
     tiles = []
@@ -203,22 +201,20 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
         if s.has_data:
             tile["value"] = lang.value(s.value, ind)
             tile["year"] = s.year
-            record(code, "key figure", tile["value"], s.latest)
             if s.change5 is not None and s.base5 is not None:
                 tile["change"] = _("{change} since {year}").format(change=lang.change(s.change5, ind),
                                                                    year=s.base5.year)
-                record(code, "change over 5 years", lang.change(s.change5, ind), s.base5, value=s.change5)
             if s.peers is not None:
                 tile["peer"] = _("peer median {value}").format(value=lang.value(s.peers.median, ind))
-                record(code, "peer median", lang.value(s.peers.median, ind), value=s.peers.median,
-                       peers=s.peers.values.to_dict("records"))
             tile["position"] = s.position
+            figures += key_figure(code, s, ind, lang, tile)
         tiles.append(tile)
 
     # ---------------------------------------------------------------- sections
     sections = []
     tables: dict[str, pd.DataFrame] = {}
     chart_seconds = 0.0
+    stale_line = loaded.line_of(("stale_after",))
     for sid, section in cfg.sections.items():
         title = lang.text(section.title, SECTION_TITLES.get(sid, sid.replace("_", " ").capitalize()))
         paragraphs: list[Markup] = []
@@ -229,15 +225,16 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
             for code, st in zip(section.indicators, said):
                 s = stats[code]
                 # the direction of the change the sentence prints (its verb), and that change
-                figures.append({"indicator": code, "what": "statement", "section": sid, "text": st.text,
-                                "trend": st.change.direction if st.change else None,
-                                "change": st.change.ref() if st.change else None,
-                                "position": s.position, "stale": s.stale, "has_data": s.has_data})
-        paragraphs.extend(_blocks(section.narrative, ("sections", sid, "narrative"), loaded, lang, ncontext))
+                figures.append(composed("statement", st.text, statement_parts(
+                    s, catalog[code], lang, st.change.base if st.change else None),
+                    indicator=code, section=sid, trend=st.change.direction if st.change else None,
+                    change=st.change.ref() if st.change else None, position=s.position, stale=s.stale,
+                    has_data=s.has_data))
+        paragraphs.extend(narratives.render(section.narrative, ("sections", sid, "narrative"), sid, figures))
         figs = []
         started = time.perf_counter()
         for chart in section.charts:
-            made = _chart(chart, inputs)
+            made = _chart(chart, inputs, sid, figures)
             if made is not None:
                 figs.append(made)
         chart_seconds += time.perf_counter() - started
@@ -256,9 +253,7 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
                            range=(f"{lang.value(s.peers.low, ind, unit=False)}–"
                                   f"{lang.value(s.peers.high, ind, unit=False)}" if s.peers else "–"),
                            rank=f"{s.rank}/{s.rank_of}" if s.rank is not None and ind.direction != "neutral" else "–")
-                record(code, "table value", row["value"], s.latest, section=sid)
-                if s.change10 is not None:
-                    record(code, "change over 10 years", row["change10"], s.base10, value=s.change10, section=sid)
+                figures += table_row(code, sid, s, row)
                 rec.update(year=s.year, value=s.value, source=s.latest.source_id, vintage=s.latest.vintage,
                            file=s.latest.file, line=s.latest.line, change_5y=s.change5, change_10y=s.change10,
                            peer_median=s.peers.median if s.peers else None,
@@ -268,24 +263,26 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
             records.append(rec)
             rows.append(row)
         tables[sid] = pd.DataFrame(records)
+        marks = sorted({m for r in rows for m in r["marks"]})
+        if "†" in marks:
+            figures.append(configured("staleness threshold", str(cfg.stale_after), stale_line, section=sid))
         sections.append({"id": sid, "title": title, "paragraphs": paragraphs, "findings": findings,
-                         "charts": figs, "rows": rows,
-                         "marks": sorted({m for r in rows for m in r["marks"]})})
+                         "charts": figs, "rows": rows, "marks": marks})
 
-    summary = _blocks(cfg.summary, ("summary",), loaded, lang, ncontext)
+    summary = narratives.render(cfg.summary, ("summary",), "summary", figures)
     security = None
     if index is not None:
         started = time.perf_counter()
         security = security_section(index, iso3, peers, name, lang)
         chart_seconds += time.perf_counter() - started
-        info = security["info"]
-        figures.append({"indicator": index.index_id, "what": "composite index", "text": security["paragraphs"][0],
-                        "value": info["overall"]["value"], "rank": info["overall"]["rank"],
-                        "rank_interval": info.get("rank_interval"), "cluster": info.get("cluster"),
-                        "forms": {f: v["value"] for f, v in info["forms"].items()},
-                        "reference_year": info["reference_year"]})
+        figures += security_records(security, IndexFigures(index, iso3, peers, lang))
+    # the notes on the sources page
+    figures.append(configured("staleness threshold", str(cfg.stale_after), stale_line, section="notes"))
+    figures.append(configured("peer window", str(cfg.peer_window), loaded.line_of(("peer_window",)),
+                              section="notes"))
 
     # ---------------------------------------------------------------- sources actually used
+    used: list[Obs] = []
     for s in stats.values():
         if s.latest is not None:
             used.append(s.latest)
@@ -314,20 +311,38 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
         "security": security,
         "sources": sources,
     }
+    for entry in figures:  # every record names its indicator (None: the index, a note)
+        entry.setdefault("indicator", None)
     return BriefContent(context, figures, tables, {"charts": chart_seconds})
 
 
-def _blocks(blocks, path: tuple, loaded: LoadedConfig, lang: Lang, ncontext: dict) -> list[Markup]:
-    out = []
-    for i, block in enumerate(blocks):
-        file, line = loaded.line_of(path + (i, "text" if block.file is None else "file"))
-        where = Where(file, line)
-        if block.when and not condition_holds(block.when, ncontext, where, lang.code):
-            continue
-        text = block.text if isinstance(block.text, str) else lang.text(block.text)
-        if text:
-            out.append(render_block(text, ncontext, where, lang.code))
-    return out
+@dataclass
+class Narratives:
+    """Renders a document's narrative blocks and records each one printed, with the fields it read."""
+
+    loaded: LoadedConfig
+    lang: Lang
+    context: dict
+    reads: list[tuple[str, str]]
+    stats: dict[str, Stat]
+    catalog: Catalog
+
+    def render(self, blocks, path: tuple, section: str, figures: list[dict]) -> list[Markup]:
+        out = []
+        for i, block in enumerate(blocks):
+            file, line = self.loaded.line_of(path + (i, "text" if block.file is None else "file"))
+            where = Where(file, line)
+            if block.when and not condition_holds(block.when, self.context, where, self.lang.code):
+                continue
+            text = block.text if isinstance(block.text, str) else self.lang.text(block.text)
+            if text:
+                self.reads.clear()
+                rendered = render_block(text, self.context, where, self.lang.code)
+                out.append(rendered)
+                figures.append(composed("narrative", rendered.striptags(),
+                                        narrative_parts(self.reads, self.stats, self.catalog, self.lang),
+                                        section=section, block=i, config={"file": file, "line": line}))
+        return out
 
 
 @dataclass(frozen=True)
@@ -361,6 +376,33 @@ def _trend_chart(chart, x: ChartInputs) -> Drawn | None:
         return None
     caption = x.lang.text(chart.title) if chart.title else _caption(x.lang, ind, first, s.year)
     return made, caption, False
+
+
+def _history_obs(s: Stat, year: int) -> Obs:
+    found = history_obs(s, year)
+    assert found is not None, (s.indicator, year)  # a chart draws only the statistic's own history
+    return found
+
+
+def chart_records(chart, made: charts.Chart, caption: str, x: ChartInputs) -> list[dict]:
+    """The numbers a section chart prints: the value at the end of each line or the country's bar
+    label (`Chart.labels`), and the first and last year of a trend chart's own caption."""
+    codes = [chart.indicator] if chart.type != "small_multiples" else [
+        c for c in chart.indicators if x.stats[c].has_data and x.stats[c].year is not None]
+    out = []
+    for label in made.labels:
+        s = x.stats[codes[label.get("panel", 0)]]
+        obs = _history_obs(s, label["year"]) if "year" in label else s.latest
+        if obs is not None:
+            out.append(observed("chart label", label["text"], obs, indicator=s.indicator))
+    latest = x.stats[chart.indicator].latest if chart.type == "trend" else None
+    if latest is not None and not chart.title:
+        s = x.stats[chart.indicator]
+        first = int(s.history["year"][s.history["year"] > latest.year - x.chart_years].min())
+        out.append(composed("chart caption", caption, [observed("first year", str(first), _history_obs(s, first)),
+                                                       observed("last year", str(latest.year), latest)],
+                            indicator=chart.indicator))
+    return out
 
 
 def _ranking_chart(chart, x: ChartInputs) -> Drawn | None:
@@ -403,11 +445,13 @@ CHART_TYPES: dict[str, Callable[[Any, ChartInputs], Drawn | None]] = {
 }
 
 
-def _chart(chart, x: ChartInputs) -> dict | None:
+def _chart(chart, x: ChartInputs, section: str, figures: list[dict]) -> dict | None:
+    """A section's chart as the template shows it; the numbers it prints are added to `figures`."""
     drawn = CHART_TYPES[chart.type](chart, x)
     if drawn is None:
         return None
     made, caption, wide = drawn
+    figures += [{**r, "section": section, "chart": chart.type} for r in chart_records(chart, made, caption, x)]
     return {"src": _svg_uri(made.svg), "alt": made.alt, "caption": caption, "wide": wide, "kind": made.kind}
 
 

@@ -1,10 +1,14 @@
 """What every kind of document shares: the sources it used, the illustrative-data notice and the
-country classification note, as template context."""
+country classification note, as template context; the CSV form of the tables attached to it."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from typing import Any
+
+import pandas as pd
 
 from ..data.load import Dataset
 from ..i18n import N_, Lang
@@ -45,3 +49,28 @@ def shared_context(ds: Dataset, lang: Lang, as_of: date) -> dict[str, Any]:
         "notice": lang.gettext(ds.notice or N_("Illustrative data — not official statistics")),
         "classification": {"file": ds.countries.file, "vintage": date_text(ds.countries.vintage, lang)},
     }
+
+
+def _whole(name: str) -> bool:
+    """Columns that hold years, line numbers, counts and ranks, written as integers."""
+    return (name in ("year", "line", "rank", "rank_of", "peers_n", "forms_available", "draws")
+            or name.endswith(("_year", "_line")) or name.startswith("rank_"))
+
+
+def integer_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its year, line and rank columns as integers (missing stays missing): a column
+    that lost its integer type to a missing value would otherwise be written "2018.0"."""
+    out = table.copy()
+    for col in out.columns:
+        if _whole(str(col)) and pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+            values = out[col].dropna()
+            if (values == values.round()).all():
+                out[col] = out[col].astype("Int64")
+    return out
+
+
+def table_csv(table: pd.DataFrame) -> bytes:
+    """A table as attached and exported: UTF-8 CSV, LF line ends, integers written as integers."""
+    buf = io.StringIO()
+    integer_columns(table).to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    return buf.getvalue().encode("utf-8")

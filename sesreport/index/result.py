@@ -89,6 +89,27 @@ class IndexResult:
             out["rank_interval"] = self.sensitivity.country(iso3)
         return out
 
+    def leaves_of(self, node: str = "overall") -> tuple[str, ...]:
+        """The indicators a node aggregates: all for ``overall``, a kind's across forms for
+        ``overall.<kind>``, a form's, or a sub-index's."""
+        def under(leaf) -> bool:
+            if node == "overall":
+                return True
+            if node.startswith("overall."):
+                return leaf.kind == node.partition(".")[2]
+            return leaf.form == node or leaf.parent == node
+
+        return tuple(leaf.code for leaf in self.spec.leaves if under(leaf))
+
+    def evidence(self, iso3: str, node: str = "overall") -> list[dict[str, Any]]:
+        """The published values one country's value of a node rests on: each input the index used
+        (indicator, year, value, source, vintage, file, line), in the order of `inputs`."""
+        rows = self.inputs[(self.inputs["iso3"] == iso3) & self.inputs["in_index"].astype(bool)
+                           & self.inputs["indicator"].isin(self.leaves_of(node))]
+        return [{"indicator": str(r.indicator), "iso3": iso3, "year": int(r.year), "value": float(r.value),
+                 "source": str(r.source_id), "vintage": str(r.vintage), "file": str(r.file), "line": int(r.line)}
+                for r in rows.itertuples(index=False)]
+
     def table(self) -> pd.DataFrame:
         """One row per country: overall value, rank, interval, forms, cluster, coverage (the annex table)."""
         df = pd.DataFrame(index=self.values.index)
