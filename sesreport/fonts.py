@@ -1,7 +1,11 @@
-"""The fonts every document uses, shipped as pinned Python packages so every machine renders alike.
+"""The fonts every document uses, shipped as pinned packages so every machine renders alike.
 
 Source Sans Pro (text, tables, charts) and Source Serif Pro (titles) cover Latin, Cyrillic
-(Russian, Ukrainian, Kazakh) and the symbols the documents print.
+(Russian, Ukrainian, Kazakh) and the symbols the documents print. A name or a narrative in a script
+they lack falls back, glyph by glyph, to a pinned Noto font that covers it: Noto Sans Arabic and
+Noto Sans CJK from PyPI; Noto Sans Georgian (and Armenian, Hebrew) from Debian's fonts-noto-core
+and Symbola (emoji, symbols) from fonts-symbola, which scripts/system-deps.sh installs. Out:
+@font-face rules for WeasyPrint, the CSS font stacks, and the files for the HTML's embedded subsets.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from pathlib import Path
 
 import font_source_sans_pro
 import font_source_serif_pro
+import fontpkg_noto_sans_arabic
+import noto_cjk_sans_otc
 
 SANS = "Source Sans Pro"
 SERIF = "Source Serif Pro"
@@ -27,8 +33,39 @@ FACES = [
 ]
 
 
+DEBIAN_NOTO = Path("/usr/share/fonts/truetype/noto")
+DEBIAN_SYMBOLA = Path("/usr/share/fonts/truetype/ancient-scripts")
+
+# (family, weight, file): fonts for the scripts and symbols the two families lack, in the order
+# they are tried. The Debian ones are missing on a machine without the packages (see module docstring).
+FALLBACKS = [
+    ("Noto Sans Arabic", 400, next((Path(fontpkg_noto_sans_arabic.ROOT) / "files").glob("NotoSansArabic*.ttf"))),
+    ("Noto Sans Georgian", 400, DEBIAN_NOTO / "NotoSansGeorgian-Regular.ttf"),
+    ("Noto Sans Georgian", 700, DEBIAN_NOTO / "NotoSansGeorgian-Bold.ttf"),
+    ("Noto Sans Armenian", 400, DEBIAN_NOTO / "NotoSansArmenian-Regular.ttf"),
+    ("Noto Sans Armenian", 700, DEBIAN_NOTO / "NotoSansArmenian-Bold.ttf"),
+    ("Noto Sans Hebrew", 400, DEBIAN_NOTO / "NotoSansHebrew-Regular.ttf"),
+    ("Noto Sans Hebrew", 700, DEBIAN_NOTO / "NotoSansHebrew-Bold.ttf"),
+    ("Noto Sans CJK JP", 400, Path(str(noto_cjk_sans_otc.FONT_PATH))),
+    ("Symbola", 400, DEBIAN_SYMBOLA / "Symbola_hint.ttf"),
+]
+FALLBACK_FAMILIES = list(dict.fromkeys(family for family, _, _ in FALLBACKS))
+#: every family a document may embed; anything else in a PDF is a system font that slipped in
+FAMILIES = [SANS, SERIF, *FALLBACK_FAMILIES]
+
+
+def missing_fallbacks() -> list[Path]:
+    """Fallback font files that are not installed (the Debian packages are missing)."""
+    return [path for _, _, path in FALLBACKS if not path.is_file()]
+
+
+def fallbacks() -> list[tuple[str, int, Path]]:
+    return [(family, weight, path) for family, weight, path in FALLBACKS if path.is_file()]
+
+
 def font_dirs() -> list[Path]:
-    return [Path(font_source_sans_pro.font_directory), Path(font_source_serif_pro.font_directory)]
+    dirs = [Path(font_source_sans_pro.font_directory), Path(font_source_serif_pro.font_directory)]
+    return dirs + list(dict.fromkeys(path.parent for _, _, path in fallbacks()))
 
 
 def font_path(family: str, name: str) -> Path:
@@ -44,6 +81,9 @@ def font_face_css() -> str:
         url = font_path(family, name).as_uri()
         rules.append(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: {style}; '
                      f'src: url("{url}"); }}')
+    for family, weight, path in fallbacks():
+        rules.append(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: normal; '
+                     f'src: url("{path.as_uri()}"); }}')
     return "\n".join(rules)
 
 

@@ -177,11 +177,16 @@ class Lang:
         return self.with_unit(text, ind.unit) if unit else text
 
     def unit_label(self, ind: Indicator) -> str:
-        """The unit as a column head or axis label."""
+        """The unit as a column head or axis label.
+
+        Rates per 10,000 or 100,000 state their base in the indicator's label, and a category
+        is a code explained in the definition, so neither adds a unit of its own.
+        """
         return {
             "percent": "%", "percent_growth": "%", "years": self.pgettext("unit", "years"),
             "usd": self.gettext("US$"), "ppp_dollars": self.gettext("PPP$"),
             "index": "", "score": self.gettext("score 0–1"), "ratio": self.gettext("ratio"),
+            "per_10000": "", "per_100000": "", "category": "",
         }[ind.unit]
 
     def indicator_with_unit(self, ind: Indicator, short: bool = False) -> str:

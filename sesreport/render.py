@@ -40,9 +40,15 @@ def environment(folders: tuple[Path, ...], lang: Lang) -> SandboxedEnvironment:
 
 def render_html(template: str, context: dict[str, Any], lang: Lang, media: str,
                 folders: tuple[Path, ...] = (TEMPLATES,)) -> str:
-    """The document as HTML. `media` is "print" (for WeasyPrint) or "screen" (the HTML version)."""
+    """The document as HTML. `media` is "print" (for WeasyPrint) or "screen" (the HTML version, one
+    self-contained file: charts inline and the fonts embedded as subsets, see :mod:`.webfonts`)."""
     css = Markup(stylesheet_text("screen")) if media == "screen" else ""
-    return environment(folders, lang).get_template(template).render(**context, media=media, inline_css=css)
+    html = environment(folders, lang).get_template(template).render(**context, media=media, inline_css=css)
+    if media == "screen":
+        from .webfonts import finish_html
+
+        html = finish_html(html)
+    return html
 
 
 @functools.cache
@@ -133,10 +139,14 @@ def write_pdf(html: str, *, attachments: Sequence[tuple[str, bytes, str]] = (), 
              for name, data, description in attachments]
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
     options = {"stylesheets": sheets, "attachments": files or None, "pdf_identifier": identifier,
-               "pdf_variant": variant, "pdf_tags": tags, "custom_metadata": True,
-               "xmp_metadata": [(TEMPLATES / "pdfua.xmp").as_uri()] if tags else None}
+               "pdf_variant": variant, "pdf_tags": tags, "custom_metadata": True}
     document = doc.render(font_config=fonts, **options)
-    return Pdf(document.write_pdf(**options), len(document.pages))
+    data = document.write_pdf(**options)
+    if tags and variant == "pdf/a-3a":  # the XMP written by finish() declares PDF/A-3a and PDF/UA-1
+        from .pdfpost import finish
+
+        data = finish(data, html)
+    return Pdf(data, len(document.pages))
 
 
 @dataclass(frozen=True)

@@ -191,8 +191,8 @@ def test_html_version(built, texts):
     html = (built / "brief" / "RUS.en.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and '<html lang="en">' in html
     assert "<style>" in html and "@page" not in html  # the screen stylesheet, not the print one
-    assert html.count('<img src="data:image/svg+xml;base64,') == 10  # 9 topic charts and the security profile
-    assert all(alt.strip() for alt in re.findall(r'alt="([^"]*)"', html))
+    assert html.count('<svg role="img" aria-label="') == 10  # 9 topic charts and the security profile, inline
+    assert all(alt.strip() for alt in re.findall(r'<svg role="img" aria-label="([^"]*)"', html))
 
 
 def test_same_inputs_same_bytes(tmp_path):

@@ -139,3 +139,15 @@ def test_demo_builds_every_language(tmp_path):
         assert f"{iso3}.{lang}.pdf" in names
     text = pdf_text(out / "brief" / "UKR.uk.pdf")
     assert "Ілюстративні" in text or Lang("uk").gettext("Illustrative data — not official statistics") in text
+
+
+@pytest.mark.parametrize("code", ["en", "fr", "es", "ru", "uk"])
+def test_every_unit_in_the_catalog_has_a_label(code):
+    from typing import get_args
+
+    from sesreport.catalog import Unit, load_catalog
+
+    lang = Lang(code)
+    ind = next(iter(load_catalog(REPO / "config" / "indicators.yaml").indicators.values()))
+    for unit in get_args(Unit):
+        assert isinstance(lang.unit_label(ind.model_copy(update={"unit": unit})), str)
