@@ -47,8 +47,8 @@ def _selection(p: argparse.ArgumentParser) -> None:
                    help="build as on this date (YYYY-MM-DD): no data after its year; the date printed")
     p.add_argument("--lang", action="append", default=None, metavar="LANG",
                    help="only these languages (repeatable)")
-    p.add_argument("--document", action="append", default=None, metavar="KIND",
-                   help="only these document kinds, e.g. brief, annex (repeatable)")
+    p.add_argument("--kind", "--document", dest="document", action="append", default=None, metavar="KIND",
+                   help="only these document kinds, e.g. brief, annex, strategy (repeatable; --document is an alias)")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help="parallel workers (default: number of cores)")
 
@@ -107,7 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="indicator codes, e.g. SL.UEM.TOTL.ZS or EAR_4MTH_SEX_GEO_CUR_NB")
     f.add_argument("--data", type=Path, default=Path("data"), metavar="DIR", help="data folder (default: data)")
     f.add_argument("--base-url", default=None, metavar="URL", help="endpoint base URL (default: the publisher's)")
-    f.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="network timeout (default: 60)")
+    f.add_argument("--config", type=Path, default=Path("config"), metavar="DIR",
+                   help="folder with sources.yaml, for fetch.redirect_hosts (default: config)")
+    f.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="seconds to wait for each network read (default: 60)")
+    f.add_argument("--deadline", type=float, default=900.0, metavar="SECONDS",
+                   help="seconds a whole download may take (default: 900)")
+    f.add_argument("--max-size", type=float, default=500.0, metavar="MB",
+                   help="megabytes a download, and each file unpacked from it, may have (default: 500)")
     return parser
 
 
@@ -166,9 +173,13 @@ def cmd_data_check(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from .data.fetch import fetch
+    from .data.fetch import MB, fetch
+    from .data.sources import load_sources, sources_path
 
-    fetch(args.publisher, args.ids, args.data, base_url=args.base_url, timeout=args.timeout)
+    sources = sources_path(args.config, args.data)
+    hosts = load_sources(sources)[0].fetch.redirect_hosts if sources.is_file() else ()
+    fetch(args.publisher, args.ids, args.data, base_url=args.base_url, timeout=args.timeout, deadline=args.deadline,
+          max_size=args.max_size * MB, redirect_hosts=hosts)
     return 0
 
 
@@ -231,7 +242,7 @@ def cmd_serve(args) -> int:
 
     from .preview import serve
 
-    server = serve(args.out, args.port)
+    server = serve(args.out, args.port, create=False)
     print(f"Serving {args.out} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", file=sys.stderr)
     try:
         while True:

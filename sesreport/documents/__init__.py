@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from ..i18n import Lang
     from ..project import Project
 
-BUILTIN = ("sesreport.documents.brief:BriefKind", "sesreport.documents.annex:AnnexKind")
+BUILTIN = ("sesreport.documents.brief:BriefKind", "sesreport.documents.annex:AnnexKind",
+           "sesreport.documents.strategy:StrategyKind")
 ENTRY_POINTS = "sesreport.documents"
 
 
