@@ -63,8 +63,12 @@ def text_of(html: str) -> str:
 
 
 def font_faces(text: str) -> str:
-    """@font-face rules embedding subsets of the pinned fonts for the characters of `text`."""
-    chars = frozenset(ch for ch in text if ord(ch) >= 0x20)
+    """@font-face rules embedding subsets of the pinned fonts for the characters of `text`.
+
+    Both cases of every letter are kept: the stylesheets set some text in capitals
+    (`text-transform`), which the browser applies after the fonts are chosen."""
+    cased = text + text.upper() + text.lower()
+    chars = frozenset(ch for ch in cased if ord(ch) >= 0x20)
     rules = []
     names = {(family, weight): name for family, weight, _, name in FACES}
     covered: set[str] = set()

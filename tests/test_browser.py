@@ -142,6 +142,31 @@ def test_embedded_fonts_are_loaded(browser, built, document):
         page.close()
 
 
+@pytest.mark.parametrize("document", ["brief/RUS.ru.html", "annex/ses.ru.html"])
+def test_every_text_is_set_in_an_embedded_font(browser, built, document):
+    """Chromium reports the fonts it really used for each element's text: all of them come from the
+    file (capitals made by `text-transform` included), none from the system."""
+    page, _ = open_page(browser, built / document, 1280)
+    try:
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": -1})["root"]
+        ids = cdp.send("DOM.querySelectorAll", {"nodeId": root["nodeId"],
+                                                "selector": "main *:not(svg *), main svg text"})["nodeIds"]
+        system: set[tuple[str, str]] = set()
+        for node in ids:
+            fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            for font in fonts:
+                if not font["isCustomFont"]:
+                    tag = cdp.send("DOM.describeNode", {"nodeId": node})["node"]["localName"]
+                    system.add((tag, font["familyName"]))
+        assert len(ids) > 100
+        assert system == set(), f"text set in system fonts: {sorted(system)[:10]}"
+    finally:
+        page.close()
+
+
 CELLS_OVERLAP = """
 (table) => {
   const boxes = [];
