@@ -221,24 +221,26 @@ def _shut(sock: socket.socket) -> None:
         pass
 
 
-class _HTTPConnection(http.client.HTTPConnection):
+class _Watched:
+    """A connection whose socket the watchdog can shut down at the deadline."""
+
+    sock: socket.socket
+
     def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         self.watchdog = watchdog
 
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]
         self.watchdog.track(self.sock)
 
 
-class _HTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.watchdog = watchdog
+class _HTTPConnection(_Watched, http.client.HTTPConnection):
+    pass
 
-    def connect(self) -> None:
-        super().connect()
-        self.watchdog.track(self.sock)
+
+class _HTTPSConnection(_Watched, http.client.HTTPSConnection):
+    pass
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
