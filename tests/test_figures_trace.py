@@ -9,8 +9,8 @@ sentence) must have a traced part for each.
 
 What is not data is set aside by these rules, and by nothing else:
 
-1. page furniture: the running footer's page numbers ("3/7") and the contents list's numbering
-   and page numbers;
+1. page furniture: the running footer's page numbers ("3/7", "3 / 13") and the contents list's
+   numbering and page numbers;
 2. chart axis tick labels: scale, not data; read from the charts' SVG (matplotlib's `xtick_*` and
    `ytick_*` groups) in the HTML;
 3. dates: the build date, and the release dates of the data files and the country classification,
@@ -44,6 +44,7 @@ AS_OF = "2026-11-27"
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\([^)]*\)[sd]|%[sd]|\{\{.*?\}\}|\{%.*?%\}", re.S)
 GAP = r"[\s\u00ad]*"
+CONTENTS = re.compile(r"\s*(?:\d+\.\s)?\S.*?(?:\s?\.){3,}\s*\d+\s*")  # an entry, its dot leaders and page
 
 
 @pytest.fixture(scope="module")
@@ -115,23 +116,31 @@ def dates(lang: Lang, ds) -> list[str]:
 def remove(text: str, phrases: list[str]) -> str:
     """The text without the phrases, wherever the PDF broke a line or a word inside them (`pdftotext`
     drops the hyphen of a word broken at the end of a line)."""
+    return removed(text, phrases)[0]
+
+
+def removed(text: str, phrases: list[str]) -> tuple[str, Counter]:
+    """`remove`, and the numbers of the phrases it removed, counted occurrence by occurrence."""
+    found: Counter = Counter()
     for phrase in phrases:
         letters = [re.escape(ch) + ("?" if ch == "-" else "") for ch in flat(phrase).replace(" ", "")]
         if letters:
-            text = re.sub(GAP.join(letters), " ", text, flags=re.I)
-    return text
+            text, k = re.subn(GAP.join(letters), " ", text, flags=re.I)
+            found.update({n: c * k for n, c in Counter(numbers(flat(phrase))).items()} if k else {})
+    return text, found
 
 
-def page_text(pdf: Path) -> str:
-    """The PDF's text without page furniture (rule 1)."""
-    raw = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
-                         check=True).stdout
+def page_text(pdf: Path, stream_order: bool = False) -> str:
+    """The PDF's text without page furniture (rule 1); in the order it is drawn with `stream_order`
+    (`pdftotext -raw`: a table cell's wrapped lines stay together instead of interleaving with the
+    next cell's)."""
+    raw = subprocess.run(["pdftotext", *(["-raw"] if stream_order else []), "-enc", "UTF-8", str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
     pages = raw.rstrip("\f").split("\f")
     lines = []
     for i, page in enumerate(pages, 1):
-        kept = [line for line in page.splitlines()
-                if not re.fullmatch(r"\s*\d+\.\s.*?(?:\s\.)+\s*\d+\s*", line)]  # a contents entry
-        footer = [k for k, line in enumerate(kept) if line.strip() == f"{i}/{len(pages)}"]
+        kept = [line for line in page.splitlines() if not re.fullmatch(CONTENTS, line)]
+        footer = [k for k, line in enumerate(kept) if re.fullmatch(rf"\s*{i}\s*/\s*{len(pages)}\s*", line)]
         if footer:  # the running footer of page i, once (a table cell may read the same: rank 2/7)
             del kept[footer[-1]]
         lines += kept
@@ -145,13 +154,17 @@ def tick_labels(page: Path) -> Counter:
             for uri in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', body)]
     svgs += re.findall(r"<svg\b.*?</svg>", body, re.S)  # charts written into the page itself
     assert svgs, f"no chart in {page}"
+    return sum(map(svg_ticks, svgs), Counter())
+
+
+def svg_ticks(svg: str) -> Counter:
+    """Numbers in the axis tick labels of one chart (matplotlib's `xtick_*` and `ytick_*` groups)."""
     found: Counter = Counter()
-    for svg in svgs:
-        for group in ElementTree.fromstring(svg).iter():
-            if local(group.tag) == "g" and re.fullmatch(r"(?:[\w.]+-)?[xy]tick_\d+", group.get("id", "")):
-                for label in group.iter():
-                    if local(label.tag) == "text":
-                        found.update(numbers(flat(label.text or "")))
+    for group in ElementTree.fromstring(svg).iter():
+        if local(group.tag) == "g" and re.fullmatch(r"(?:[\w.]+-)?[xy]tick_\d+", group.get("id", "")):
+            for label in group.iter():
+                if local(label.tag) == "text":
+                    found.update(numbers(flat(label.text or "")))
     return found
 
 
@@ -262,14 +275,16 @@ def test_attached_tables_write_years_lines_and_ranks_as_integers(built, tmp_path
 def annex(tmp_path_factory) -> Path:
     real = need_real()
     out = tmp_path_factory.mktemp("trace-annex")
-    assert main(["build", "--document", "annex", "--data", str(real), "--out", str(out), "--as-of", AS_OF]) == 0
+    assert main(["build", "--document", "annex", "--data", str(real), "--out", str(out), "--as-of", AS_OF,
+                 "--lang", "en"]) == 0
     return out / "annex"
 
 
 def test_every_number_printed_in_the_annex_is_recorded(annex, real_ds):
     """The annex's numbers, under the same rules: each country's figures rest on its index inputs
-    (files and lines), listed once per country; the methodology's paragraphs, generated from the
-    index file and the run, are recorded whole."""
+    (files and lines), listed once per country; each number of the methodology's paragraphs,
+    generated from the index file and the run, is a part traced to the line of the index file whose
+    setting, node or block it comes from."""
     lang = Lang("en")
     words = wording(lang, real_ds, None)
     text = remove(remove(page_text(annex / "ses.en.pdf"), dates(lang, real_ds)), words)
@@ -280,12 +295,27 @@ def test_every_number_printed_in_the_annex_is_recorded(annex, real_ds):
     assert not printed - recorded, sorted((printed - recorded).items())
     inputs = {r["iso3"]: r["inputs"] for r in records if r["what"] == "index inputs"}
     rows = [r for r in records if "inputs_of" in r]
-    assert {r["what"] for r in rows} == {"rank", "index value", "rank range", "form value", "data coverage"}
+    assert {r["what"] for r in rows} == {"rank", "index value", "rank range", "form value", "data coverage",
+                                         "data missing"}
     for r in rows:
-        assert r["what"] == "data coverage" or inputs[r["inputs_of"]], r
+        assert r["what"] in ("data coverage", "data missing") or inputs[r["inputs_of"]], r
         assert all(map(located, inputs[r["inputs_of"]])), r
-    # Belarus, second: its Gini index of 2019 is one of the values its rank rests on
+    methodology = [r for r in records if r["what"] == "methodology"]
+    assert len(methodology) >= 15
+    for r in methodology:
+        parts = Counter(n for p in r["parts"] for n in numbers(flat(p["text"])))
+        assert not Counter(numbers(flat(remove(flat(r["text"]), words)))) - parts, r["text"]
+        assert traced(r) and all(p["config"]["file"] == "config/indices/ses.yaml" for p in r["parts"]), r
+    [threshold] = [p for r in methodology for p in r["parts"] if p["what"] == "decile"]
+    assert (threshold["text"], threshold["config"]["line"]) == ("6", yaml_line("clusters", "threshold"))
+    # Belarus, 26th: its Gini index of 2019 is one of the values its rank rests on
     [rank] = [r for r in rows if r["iso3"] == "BLR" and r["what"] == "rank"]
-    assert rank["text"] == "2"
+    assert rank["text"] == "26"
     assert {"indicator": "gini", "iso3": "BLR", "year": 2019, "value": 25.3, "source": "wdi_datahub",
             "vintage": "2026-07-01", "file": "wdi_datahub/si.pov.gini/data.csv", "line": 236} in inputs["BLR"]
+
+
+def yaml_line(*path: str) -> int | None:
+    from sesreport.yamlio import load_yaml
+
+    return load_yaml(CONFIG / "indices" / "ses.yaml").line_of(path)

@@ -107,3 +107,20 @@ def test_the_demo_data_build_an_illustrative_strategy_input(tmp_path):
         pages = subprocess.run(["pdftotext", str(out / "strategy" / name), "-"], capture_output=True, text=True,
                                check=True).stdout.split("\f")[:-1]
         assert pages and all(notice in " ".join(page.split()) for page in pages), name
+
+
+def test_a_slide_too_full_for_its_page_is_refused(config, tmp_path, capsys):
+    """A headline too long for a slide pushes its content onto a second page; the deck is not written."""
+    path = config / "strategies" / "KAZ.yaml"
+    text = path.read_text(encoding="utf-8")
+    long = "очень длинный заголовок, " * 12
+    for headline in ('ru: "Каждая четвёртая ', 'ru: "Уязвимая занятость среди женщин: '):  # whichever applies
+        assert text.count(headline) == 1
+        text = text.replace(headline, headline + long)
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["build", "KAZ", "--kind", "strategy", "--lang", "ru", "--config", str(config), "--data", str(DEMO),
+                 "--out", str(out), "--as-of", AS_OF, "-j", "1"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "a slide's content overflows its page" in err and "Traceback" not in err
+    assert not (out / "strategy" / "KAZ.ru.slides.pdf").exists()

@@ -2,8 +2,9 @@
 a report (A4) and a slide deck (16:9), one per language, and the monitoring framework as CSV and Excel.
 
 Both renderings read one context, computed here once with the brief's computations (statistics,
-peers, generated sentences, narrative blocks, charts); the printed figures, with the observation
-behind each, are recorded in `figures` (written beside the PDF and attached to both PDFs).
+peers, generated sentences, narrative blocks, charts); every printed number is recorded in `figures`
+with what it rests on, once for each time a rendering prints it (`strategy_figures`; written beside
+the PDF and attached to both PDFs).
 """
 
 from __future__ import annotations
@@ -23,13 +24,26 @@ from ..compute import Obs, Stat, indicator_stat, peers_of
 from ..data.load import Dataset
 from ..errors import Problem, UserError, did_you_mean
 from ..i18n import N_, Lang
-from ..narrative import Indicators, IndicatorView, Where, condition_holds, render_block, statement
+from ..narrative import Indicators, Where, condition_holds, render_block, statement
 from ..strategy.config import Block, LoadedStrategy, StrategyConfig, Topic, load_strategies
 from ..strategy.monitoring import Progress, progress, table
 from . import Attachment, BuildContext, Document, DocumentKind, Job
 from .annex import table_csv, table_xlsx
-from .brief import CHART_TYPES, ChartInputs, country_name, peer_label
+from .brief import CHART_TYPES, ChartInputs, chart_records, country_name, peer_label
+from .brief_figures import TracedView, key_figure, narrative_parts, statement_parts
 from .common import shared_context, sources_used
+from .strategy_figures import (
+    REPORT,
+    SLIDES,
+    Record,
+    dashboard_headline,
+    evidence,
+    monitoring_cells,
+    option_count,
+    status,
+    value_year,
+)
+from .trace import composed, configured
 
 STATUS_LABELS = {
     "on_track": N_("on track"),
@@ -48,18 +62,6 @@ class StrategyContent:
     monitoring: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-class _Record:
-    """Collects the printed figures and the observations behind them."""
-
-    def __init__(self) -> None:
-        self.figures: list[dict] = []
-        self.used: list[Obs] = []
-
-    def add(self, entry: dict, *observations: Obs | None) -> None:
-        self.figures.append(entry)
-        self.used += [o for o in observations if o is not None]
-
-
 def _svg_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
@@ -72,18 +74,34 @@ def _inline(html: Markup) -> Markup:
     return Markup(text)
 
 
-def _blocks(blocks: tuple[Block, ...], path: tuple, strategy: LoadedStrategy, lang: Lang,
-            ncontext: dict) -> list[Markup]:
-    """The blocks whose condition holds, rendered (the narrative machinery of the brief)."""
-    out = []
-    for i, block in enumerate(blocks):
-        where = Where(*strategy.line_of(path + (i, "text")))
-        if block.when and not condition_holds(block.when, ncontext, where, lang.code):
-            continue
-        text = block.text if isinstance(block.text, str) else lang.text(block.text or {})
-        if text:
-            out.append(render_block(text, ncontext, where, lang.code))
-    return out
+@dataclass
+class _Narratives:
+    """Renders a strategy's blocks with the narrative machinery of the brief, each with its record:
+    the numbers it prints, traced through the fields it read (`brief_figures.narrative_parts`)."""
+
+    strategy: LoadedStrategy
+    lang: Lang
+    context: dict
+    reads: list[tuple[str, str]]
+    stats: dict[str, Stat]
+    catalog: Catalog
+
+    def render(self, blocks: tuple[Block, ...], path: tuple, section: str) -> list[tuple[Markup, dict]]:
+        """The blocks whose condition holds, rendered, and the record of each."""
+        out = []
+        for i, block in enumerate(blocks):
+            file, line = self.strategy.line_of(path + (i, "text"))
+            where = Where(file, line)
+            if block.when and not condition_holds(block.when, self.context, where, self.lang.code):
+                continue
+            text = block.text if isinstance(block.text, str) else self.lang.text(block.text or {})
+            if text:
+                self.reads.clear()
+                rendered = render_block(text, self.context, where, self.lang.code)
+                out.append((rendered, composed("narrative", rendered.striptags(),
+                                               narrative_parts(self.reads, self.stats, self.catalog, self.lang),
+                                               section=section, block=i, config={"file": file, "line": line})))
+        return out
 
 
 class _Sources:
@@ -109,7 +127,6 @@ def build_strategy(ds: Dataset, strategy: LoadedStrategy, lang: Lang, as_of: dat
     """Everything both renderings print, computed once."""
     cfg = strategy.config
     iso3 = cfg.country
-    _ = lang.gettext
     name = country_name(ds, iso3, lang)
     peers = peers_of(iso3, cfg.peers.group, ds.countries.table, cfg.peers.countries)
     plabel = peer_label(ds, cfg, lang)
@@ -117,27 +134,41 @@ def build_strategy(ds: Dataset, strategy: LoadedStrategy, lang: Lang, as_of: dat
         code: indicator_stat(ds.headline(code), iso3, peers, catalog[code], code, as_of.year, cfg.stale_after,
                              cfg.peer_window)
         for code in cfg.indicators()}
-    views = Indicators({code: IndicatorView(code, s, catalog, lang) for code, s in stats.items()}, catalog)
-    ncontext = {"ind": views, "country": name}
+    reads: list[tuple[str, str]] = []  # the fields narrative blocks read, to trace what they print
+    views = Indicators({code: TracedView(code, s, catalog, lang, reads) for code, s in stats.items()}, catalog)
+    narratives = _Narratives(strategy, lang, {"ind": views, "country": name}, reads, stats, catalog)
     inputs = ChartInputs(stats, ds, iso3, peers, name, plabel, catalog, lang, cfg.chart_years)
-    record = _Record()
+    record = Record()
     sources = _Sources(ds, lang)
 
+    key_messages = []
+    for message, entry in narratives.render(cfg.key_messages, ("key_messages",), "summary"):
+        key_messages.append(message)
+        record.put([entry])
     topics = []
-    progress_rows: list[tuple[str, str, Progress]] = []
+    framework: list[tuple[str, int, Progress]] = []
     for number, (tid, topic) in enumerate(cfg.topics.items(), start=1):
-        made = _topic(tid, number, topic, strategy, stats, inputs, ncontext, record, sources)
+        made = _topic(tid, number, topic, strategy, stats, inputs, narratives, record, sources)
         topics.append(made)
-        for target in topic.monitoring:
+        for k, target in enumerate(topic.monitoring):
             code = target.indicator
             p = progress(ds.headline(code), iso3, catalog[code], code, target.target, target.target_year,
                          target.baseline_year or cfg.baseline_year, as_of.year)
-            progress_rows.append((tid, lang.indicator(catalog[code]), p))
-    monitoring = _monitoring_rows(progress_rows, topics, catalog, lang, record)
+            framework.append((tid, k, p))
+    monitoring = _monitoring_rows(framework, topics, catalog, lang, record, strategy)
     on_track = sum(r["status"] == "on_track" for r in monitoring)
     measured = sum(r["status"] in ("on_track", "off_track") for r in monitoring)
     per_slide = cfg.monitoring_rows_per_slide
     chunks = [monitoring[i:i + per_slide] for i in range(0, len(monitoring), per_slide)]
+    headline = lang.ngettext("{on} of {n} indicator with new data is on track",
+                             "{on} of {n} indicators with new data are on track", measured).format(on=on_track,
+                                                                                                  n=measured)
+    record.put([dashboard_headline(headline, on_track, measured, framework, strategy)],
+               to=(REPORT,) + (SLIDES,) * len(chunks))
+    commissioned = lang.month(cfg.commissioned) if cfg.commissioned else None
+    if commissioned and cfg.commissioned_by:  # on the cover and the title slide
+        record.put([configured("commissioned", commissioned, strategy.line_of(("commissioned",)))],
+                   to=(REPORT, SLIDES))
 
     newest = max((o.vintage for o in record.used if o.vintage), default=None)
     context = {
@@ -147,25 +178,26 @@ def build_strategy(ds: Dataset, strategy: LoadedStrategy, lang: Lang, as_of: dat
         "title": lang.text(cfg.title, N_("Input to a national strategy")),
         "organisation": lang.text(cfg.organisation),
         "commissioned_by": lang.text(cfg.commissioned_by),
-        "commissioned": lang.month(cfg.commissioned) if cfg.commissioned else None,
+        "commissioned": commissioned,
         "occasion": lang.text(cfg.occasion),
         "data_vintage": lang.month(date.fromisoformat(newest)) if newest else None,
         "peer_label": plabel,
-        "key_messages": _blocks(cfg.key_messages, ("key_messages",), strategy, lang, ncontext),
+        "key_messages": key_messages,
         "topics": topics,
         "monitoring": monitoring,
         "monitoring_slides": chunks,
-        "monitoring_headline": lang.ngettext(
-            "{on} of {n} indicator with new data is on track", "{on} of {n} indicators with new data are on track",
-            measured).format(on=on_track, n=measured),
+        "monitoring_headline": headline,
         "closing": lang.text(cfg.closing, N_("Thank you")),
         "sources": sources_used(ds, {o.source_id for o in record.used}, lang),
     }
-    return StrategyContent(context, record.figures, table(progress_rows))
+    for entry in record.figures:  # every record names its indicator (None: a count, a date)
+        entry.setdefault("indicator", None)
+    table_rows = [(tid, lang.indicator(catalog[p.indicator]), p) for tid, _, p in framework]
+    return StrategyContent(context, record.figures, table(table_rows))
 
 
 def _topic(tid: str, number: int, topic: Topic, strategy: LoadedStrategy, stats: dict[str, Stat],
-           x: ChartInputs, ncontext: dict, record: _Record, sources: _Sources) -> dict[str, Any]:
+           x: ChartInputs, narratives: _Narratives, record: Record, sources: _Sources) -> dict[str, Any]:
     """One chapter: findings, narrative, chart, what data is missing, the policy options."""
     lang, catalog = x.lang, x.catalog
     _ = lang.gettext
@@ -181,51 +213,79 @@ def _topic(tid: str, number: int, topic: Topic, strategy: LoadedStrategy, stats:
         said = statement(code, s, catalog, lang, x.name, x.plabel)
         findings.append(said.text)
         shown.append(s.latest)
-        record.add({"indicator": code, "what": "statement", "section": tid, "text": said.text,
-                    "trend": said.change.direction if said.change else None,
-                    "change": said.change.ref() if said.change else None,
-                    "position": s.position, "stale": s.stale, "has_data": s.has_data,
-                    "observation": s.latest.ref()}, s.latest, said.change.base if said.change else None)
-    charts = []
+        base = said.change.base if said.change else None
+        record.add(composed("statement", said.text, statement_parts(s, catalog[code], lang, base),
+                            indicator=code, section=tid, trend=said.change.direction if said.change else None,
+                            change=said.change.ref() if said.change else None, position=s.position,
+                            stale=s.stale, has_data=s.has_data), s.latest, base)
+    charts: list[dict[str, Any]] = []
     for chart in topic.charts:
         drawn = CHART_TYPES[chart.type](chart, x)
         if drawn is not None:
             made, caption, wide = drawn
             codes = [chart.indicator] if chart.indicator else list(chart.indicators)
+            record.put(chart_records(chart, made, caption, x), to=(REPORT,) if charts else (REPORT, SLIDES),
+                       section=tid, chart=chart.type)  # the slide shows the first chart
             charts.append({"src": _svg_uri(made.svg), "alt": made.alt, "caption": caption, "wide": wide,
                            "source": sources.line([o for c in codes if (o := stats[c].latest) is not None])})
-    headline = [_inline(b) for b in _blocks(topic.headline, at + ("headline",), strategy, lang, ncontext)]
-    if headline:
-        head = headline[0]
-    elif shown:
-        first = next(c for c in topic.indicators if stats[c].has_data)
-        head = Markup.escape(_("{indicator}: {value} in {year}").format(
-            indicator=lang.indicator(catalog[first]), value=lang.value(stats[first].value, catalog[first]),
-            year=stats[first].year))
-    else:
-        head = Markup.escape(_("The published data say nothing yet on this topic: the evidence must be built."))
-    tiles = [_tile(stats[c], catalog[c], lang) for c in topic.indicators if stats[c].has_data][:3]
+    head = _headline(tid, topic, stats, x, narratives, record, bool(shown))
+    tiles = []
+    for code in [c for c in topic.indicators if stats[c].has_data][:3]:
+        tiles.append(_tile(stats[code], catalog[code], lang))
+        record.put(key_figure(code, stats[code], catalog[code], lang, {**tiles[-1], "change": None}), to=(SLIDES,),
+                   section=tid)
+    paragraphs = []
+    for paragraph, entry in narratives.render(topic.narrative, at + ("narrative",), tid):
+        paragraphs.append(paragraph)
+        record.put([entry])
     options = []
     for k, option in enumerate(topic.options):
-        evidence = []
-        for code in option.evidence:
+        cited = []
+        for i, code in enumerate(option.evidence):
             s, ind = stats[code], catalog[code]
             text = (f"{lang.indicator(ind)}: {lang.value(s.value, ind)} ({s.year})" if s.has_data
                     else f"{lang.indicator(ind)}: {_('no data')}")
-            evidence.append(text)
-            record.add({"indicator": code, "what": "evidence", "section": f"{tid}.options.{k}", "text": text,
-                        "observation": s.latest.ref() if s.latest else None}, s.latest)
+            cited.append(text)
+            record.add(evidence(code, s, ind, lang, text, f"{tid}.options.{k}",
+                                strategy.line_of(at + ("options", k, "evidence", i))), s.latest)
         options.append({"title": lang.text(option.title), "rationale": lang.text(option.rationale),
-                        "evidence": evidence, "actor": lang.text(option.actor), "timing": lang.text(option.timing)})
+                        "evidence": cited, "actor": lang.text(option.actor), "timing": lang.text(option.timing)})
+    if len(options) > 1:  # the options slide's headline counts them
+        count = lang.ngettext("%(num)d option for action", "%(num)d options for action", len(options))
+        record.put([option_count(count % {"num": len(options)}, len(options), strategy, tid)], to=(SLIDES,))
     return {
         "id": tid, "number": number, "title": lang.text(topic.title), "question": lang.text(topic.question),
-        # a slide's headline has no full stop; the report adds one
-        "headline": Markup(str(head).rstrip(". ")), "findings": findings, "missing": missing,
-        "paragraphs": _blocks(topic.narrative, at + ("narrative",), strategy, lang, ncontext),
+        "headline": head, "findings": findings, "missing": missing, "paragraphs": paragraphs,
         "charts": charts, "tiles": tiles, "has_data": bool(findings),
         "tiles_source": sources.line(shown[:3]),
         "data_needed": lang.text(topic.data_needed), "options": options,
     }
+
+
+def _headline(tid: str, topic: Topic, stats: dict[str, Stat], x: ChartInputs, narratives: _Narratives,
+              record: Record, has_data: bool) -> Markup:
+    """A topic's finding in one sentence: its first headline block whose condition holds, else its first
+    indicator's latest value. Printed twice in the report (summary, chapter) and on the topic's slide."""
+    lang, catalog = x.lang, x.catalog
+    blocks = narratives.render(topic.headline, ("topics", tid, "headline"), tid)
+    entry: dict | None = None
+    if blocks:
+        head, entry = _inline(blocks[0][0]), blocks[0][1]
+    elif has_data:
+        first = next(c for c in topic.indicators if stats[c].has_data)
+        ind, latest = catalog[first], stats[first].latest
+        assert latest is not None  # has_data
+        text = lang.gettext("{indicator}: {value} in {year}").format(
+            indicator=lang.indicator(ind), value=lang.value(latest.value, ind), year=latest.year)
+        head, entry = Markup.escape(text), value_year("headline", text, latest, ind, lang, indicator=first)
+    else:
+        head = Markup.escape(lang.gettext("The published data say nothing yet on this topic: the evidence must be "
+                                          "built."))
+    head = Markup(str(head).rstrip(". "))  # a slide's headline has no full stop; the report adds one
+    if entry is not None:
+        record.put([{**entry, "what": "headline", "text": head.striptags()}], to=(REPORT, REPORT, SLIDES),
+                   section=tid)
+    return head
 
 
 def _tile(s: Stat, ind, lang: Lang) -> dict[str, Any]:
@@ -236,24 +296,25 @@ def _tile(s: Stat, ind, lang: Lang) -> dict[str, Any]:
             "peer": lang.gettext("peer median {value}").format(value=lang.value(peers.median, ind)) if peers else None}
 
 
-def _monitoring_rows(rows: list[tuple[str, str, Progress]], topics: list[dict], catalog: Catalog, lang: Lang,
-                     record: _Record) -> list[dict]:
+def _monitoring_rows(framework: list[tuple[str, int, Progress]], topics: list[dict], catalog: Catalog, lang: Lang,
+                     record: Record, strategy: LoadedStrategy) -> list[dict]:
+    """The rows of the monitoring framework as both renderings print them (the report's annex, the
+    slides' dashboard), with their records."""
     titles = {t["id"]: t["title"] for t in topics}
     out = []
-    for tid, label, p in rows:
+    for tid, k, p in framework:
         ind = catalog[p.indicator]
-        status = lang.gettext(STATUS_LABELS[p.status])
-        row = {"topic": titles[tid], "label": label, "unit": lang.unit_label(ind),
+        label = lang.gettext(STATUS_LABELS[p.status])
+        row = {"topic": titles[tid], "label": lang.indicator(ind), "unit": lang.unit_label(ind),
                "baseline": _value_year(lang, ind, p.baseline),
                "target": f"{lang.value(p.target, ind)} ({p.target_year})",
                "latest": _value_year(lang, ind, p.latest) if p.status != "no_data" else "–",
                "expected": lang.value(p.expected, ind) if p.expected is not None else "–",
-               "status": p.status, "status_label": status}
+               "status": p.status, "status_label": label}
         out.append(row)
-        record.add({"indicator": p.indicator, "what": "monitoring baseline", "section": tid, "text": row["baseline"],
-                    "observation": p.baseline.ref() if p.baseline else None}, p.baseline)
-        record.add({"indicator": p.indicator, "what": "monitoring status", "section": tid, "text": status,
-                    "status": p.status, "progress": p.ref()}, p.latest)
+        for entry, renderings in monitoring_cells(tid, k, p, ind, lang, row, strategy):
+            record.put([entry], to=renderings)
+        record.add(status(tid, k, p, label, strategy), p.baseline, p.latest, to=(REPORT, SLIDES))
     return out
 
 

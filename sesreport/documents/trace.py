@@ -16,6 +16,9 @@ Every record has `what` (what kind of figure) and `text` (exactly as printed), a
   record lists them (the annex lists each country's inputs once, for all the figures of its row);
 - `config`: the configuration file and line of a number set there (a threshold, a peer list);
 - `parts`: for a text that prints several numbers (a sentence, a range), one record per number.
+
+A document with several renderings (a strategy input's report and slides) writes a record once for
+each time a rendering prints it, with `rendering` naming which.
 """
 
 from __future__ import annotations
