@@ -22,6 +22,16 @@ from .yamlio import Located, load_yaml
 Text = dict[str, str]
 
 
+def check_ids(value: dict, what: str) -> dict:
+    """The ids of a config's sections or topics: at least one, each lower-case letters, digits and '_'."""
+    for key in value:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            raise ValueError(f"{what} id '{key}' must be lower-case letters, digits and '_'")
+    if not value:
+        raise ValueError(f"at least one {what} is needed")
+    return value
+
+
 class Peers(Strict):
     """Who a country is compared with."""
 
@@ -112,12 +122,7 @@ class CountryConfig(Strict):
     @field_validator("sections")
     @classmethod
     def _section_ids(cls, value):
-        for key in value:
-            if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
-                raise ValueError(f"section id '{key}' must be lower-case letters, digits and '_'")
-        if not value:
-            raise ValueError("at least one section is needed")
-        return value
+        return check_ids(value, "section")
 
     @field_validator("summary", mode="before")
     @classmethod

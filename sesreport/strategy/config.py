@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -17,7 +16,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 
 from ..catalog import Catalog
-from ..config import Block, Chart, Peers, Section, locate, merge
+from ..config import Block, Chart, Peers, Section, check_ids, locate, merge
 from ..errors import Problem, UserError, did_you_mean
 from ..schema import Strict, problems_from, register
 from ..yamlio import Located, load_yaml
@@ -95,12 +94,7 @@ class StrategyConfig(Strict):
     @field_validator("topics")
     @classmethod
     def _topic_ids(cls, value):
-        for key in value:
-            if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
-                raise ValueError(f"topic id '{key}' must be lower-case letters, digits and '_'")
-        if not value:
-            raise ValueError("at least one topic is needed")
-        return value
+        return check_ids(value, "topic")
 
     @field_validator("key_messages", mode="before")
     @classmethod
