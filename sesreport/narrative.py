@@ -452,7 +452,7 @@ def check_block(text: str, where: Where, document_codes: set[str], catalog: Cata
             problems.append(Problem(where.file, where.line, f"in a narrative: unknown filter '{node.name}'",
                                     did_you_mean(node.name, FILTERS) or "filters: " + ", ".join(FILTERS)))
     for name in tree.find_all(nodes.Name):
-        if name.ctx == "load" and name.name not in ("ind", "country"):
+        if name.ctx == "load" and name.name not in ("ind", "country", "cluster"):
             problems.append(Problem(where.file, where.line, f"in a narrative: unknown name '{name.name}'",
-                                    "a narrative may read ind.<code>.<field> and country"))
+                                    "a narrative may read ind.<code>.<field>, country and cluster"))
     return problems

@@ -18,8 +18,6 @@ from sesreport.index import (
     OK,
     build_index,
     compute_index,
-    describe_method,
-    describe_sensitivity,
     load_index_config,
     load_indices,
     run_sensitivity,
@@ -390,8 +388,6 @@ def test_monte_carlo_is_seeded_and_brackets_the_median():
     assert a.most_influential in a.attribution.index
     assert 0 <= a.attribution["first_order_share"].dropna().max() <= 1
     assert run_sensitivity(s, data, seed=4).method["seed"] == 4
-    text = describe_sensitivity(a.method)
-    assert "40 random draws (seed 3)" in text[0]
 
 
 def test_monte_carlo_without_alternatives_reproduces_the_ranks():
@@ -540,10 +536,14 @@ def test_shipped_index_config_is_valid():
     catalog = load_catalog(REPO / "config" / "indicators.yaml")
     ses = load_indices(REPO / "config", catalog)["ses"]
     assert ses.reference_year == 2019
-    assert ses.node("work").children == () and ses.node("work").note
-    assert {leaf.form for leaf in ses.leaves} == {"labour_market", "employment", "job", "skill_reproduction",
-                                                  "income", "representation"}
+    assert ses.node("work").children == ("work.input", "work.process", "work.outcome")
+    assert {leaf.form for leaf in ses.leaves} == set(ses.forms)
     assert all(catalog[leaf.code].direction != "neutral" for leaf in ses.leaves)
+    # the ILO design: law (input), institutions (process) and results (outcome)
+    assert {leaf.kind for leaf in ses.leaves} == {"input", "process", "outcome"}
+    assert ses.leaf("labour_rights_compliance").direction == "lower_better"
+    assert [leaf.code for leaf in ses.leaves if leaf.supplementary] == ["social_spending"]
+    assert ses.node("overall").coverage.min_indicator_share == 0.667
     assert ses.sensitivity.draws == 1000
 
 
@@ -572,21 +572,17 @@ def ses(real):
 
 
 def test_real_index_covers_most_countries(ses, real):
-    assert ses.n_ranked("overall") >= 150
+    assert ses.n_ranked("overall") == 119
     assert ses.n_ranked("labour_market") >= 180
+    assert ses.n_ranked("work") == 84
     assert set(ses.countries) == set(real.countries.table.index)
     # aggregates never enter
     assert not set(ses.countries) & {"WLD", "EUU", "SSF", "HIC"}
-    # no indicator of work security in the data: insufficient data for everybody, and said so
-    assert (ses.status["work"] == INSUFFICIENT).all()
-    assert "work" in ses.method["forms_without_data"]
-    text = describe_method(ses.method, {c: real.catalog.label(c) for c in real.catalog})
-    assert any(t.startswith("Work security — no indicator of work security") and "insufficient data" in t
-               for t in text)
-    # no input indicators, process for a few countries: the cluster rule degrades, and says so
+    assert ses.method["forms_without_data"] == []
+    # input, process and outcome sub-indexes known for enough countries: the full ILO rule, four clusters
     cl = ses.method["clusters"]
-    assert cl["degraded"] and "input" in cl["sub_indexes_dropped"]
-    assert set(ses.clusters.dropna()) <= set(cl["clusters_possible"])
+    assert not cl["degraded"] and cl["sub_indexes_used"] == ["input", "process", "outcome"]
+    assert all(cl["counts"][c] > 0 for c in ("pacesetters", "pragmatists", "conventionals", "much_to_be_done"))
     assert ses.clusters.notna().sum() == ses.n_ranked("overall")
     s = ses.sensitivity
     ranked = ses.ok("overall")

@@ -36,6 +36,10 @@ FORM_SHORT = {
 }
 
 
+TITLE = N_("Socio-economic security across countries: statistical annex")
+KIND_SHORT = {"input": N_("input"), "process": N_("process"), "outcome": N_("outcome")}
+
+
 class AnnexConfig(Strict):
     index: str
     languages: tuple[str, ...] = ("en",)
@@ -59,6 +63,16 @@ def export_table(result, ds: Dataset) -> pd.DataFrame:
         if table[col].dtype == float:
             table[col] = table[col].round(4)
     return integer_columns(table)
+
+
+def audit_csv(result) -> bytes:
+    """The statistical audit as one long CSV table (empty, with its header, when no audit was run)."""
+    from ..index.audit import Audit
+
+    audit = result.audit
+    table = audit.table() if isinstance(audit, Audit) else pd.DataFrame(
+        columns=["section", "node", "item", "iso3", "statistic", "value"])
+    return table_csv(table)
 
 
 def table_xlsx(table: pd.DataFrame, when: date, title: str) -> bytes:
@@ -101,7 +115,8 @@ def table_xlsx(table: pd.DataFrame, when: date, title: str) -> bytes:
 def annex_context(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: Text, lang: Lang,
                   as_of: date) -> tuple[dict, pd.DataFrame, list[dict]]:
     """The annex's template context, its table as exported, and its printed figures."""
-    from ..index import CLUSTER_LABELS, FORM_LABELS, describe_method, describe_sensitivity
+    from ..index import CLUSTER_LABELS, FORM_LABELS
+    from ..index.prose import methodology
 
     _ = lang.gettext
     table = export_table(result, ds)
@@ -122,19 +137,21 @@ def annex_context(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: 
             "forms": [lang.number(getattr(r, f), 2) if pd.notna(getattr(r, f)) else "" for f in FORMS],
             "cluster": _(CLUSTER_LABELS[r.cluster]) if ok and isinstance(r.cluster, str) else "",
             "coverage": lang.with_unit(lang.number(100 * r.coverage, 0), "percent") if pd.notna(r.coverage) else "",
+            "missing": "" if ok else missing_text(result, r.iso3, lang),
         })
     ranked = [row for row in rows if row["rank"] is not None]
     unranked = sorted((row for row in rows if row["rank"] is None), key=lambda row: row["country"])
     clusters = table[table["status"] == "ok"]["cluster"].value_counts()
     cluster_rows = [{"label": _(CLUSTER_LABELS[c]), "n": int(clusters.get(c, 0))} for c in CLUSTER_LABELS]
     labels = {code: lang.indicator(ds.catalog[code]) for code in ds.catalog}
-    methodology = describe_method(result.method, labels)
-    sensitivity = describe_sensitivity(result.sensitivity.method) if result.sensitivity is not None else []
+    names = dict(zip(table["iso3"], table["country"]))
+    method = methodology(result, lang, labels, lambda iso3: lang.country(iso3, names[iso3], ds.countries.display),
+                         lambda path: yaml_line(result.spec.file, path))
     used_sources = set(result.inputs["source_id"].unique())
     covered = len(ranked)
     context = {
         **shared_context(ds, lang, as_of),
-        "title": lang.text(cfg.title, N_("Socio-economic security across countries: statistical annex")),
+        "title": lang.text(cfg.title, TITLE),
         "index_label": lang.text(result.label),
         "organisation": lang.text(cfg.organisation or defaults_organisation),
         "reference_year": result.reference_year,
@@ -143,15 +160,24 @@ def annex_context(ds: Dataset, result, cfg: AnnexConfig, defaults_organisation: 
         "forms": forms,
         "rows": ranked + unranked,
         "clusters": cluster_rows,
-        "methodology": methodology,
-        "sensitivity": sensitivity,
+        "methodology": [{"heading": h, "paragraphs": ps} for h, ps in method.sections],
         "sources": sources_used(ds, used_sources, lang),
     }
     figures = annex_figures(result, table, ranked + unranked, cluster_rows)
-    figures += [configured("methodology", text, (result.spec.file, None), section=part, block=i)
-                for part, texts in (("methodology", methodology), ("sensitivity", sensitivity))
-                for i, text in enumerate(texts)]
+    figures += method.figures
     return context, table, figures
+
+
+def missing_text(result, iso3: str, lang: Lang) -> str:
+    """What an unranked country lacks: its count of indicators, and the sub-indexes without a value."""
+    _ = lang.gettext
+    cov = result.coverage.loc[iso3]
+    text = _("insufficient data: {n} of {m} indicators").format(n=lang.number(cov["indicators_available"]),
+                                                                 m=lang.number(cov["indicators_total"]))
+    lacking = [_(KIND_SHORT[k]) for k in KIND_SHORT if result.status.at[iso3, f"overall.{k}"] != "ok"]
+    if lacking:
+        text += "; " + _("no {sub_indexes}").format(sub_indexes=", ".join(lacking))
+    return text
 
 
 def annex_figures(result, table: pd.DataFrame, rows: list[dict], clusters: list[dict]) -> list[dict]:
@@ -159,7 +185,7 @@ def annex_figures(result, table: pd.DataFrame, rows: list[dict], clusters: list[
     year (the index file), the counts of countries, and per country its rank, range, index value,
     form values and coverage, each resting on the country's index inputs, listed once per country
     (`inputs_of`). The methodology's paragraphs, generated from the index file and the run, are
-    recorded whole (`annex_context`)."""
+    recorded by `prose.methodology`, one traced part per number."""
     from ..index import CLUSTER_LABELS
 
     spec = result.spec
@@ -180,7 +206,7 @@ def annex_figures(result, table: pd.DataFrame, rows: list[dict], clusters: list[
         printed = [("rank", "overall", str(row["rank"]) if row["rank"] is not None else ""),
                    ("index value", "overall", row["overall"] or ""), ("rank range", "overall", row["interval"]),
                    *(("form value", form, text) for form, text in zip(FORMS, row["forms"])),
-                   ("data coverage", "overall", row["coverage"])]
+                   ("data coverage", "overall", row["coverage"]), ("data missing", "overall", row["missing"])]
         for what, node, text in printed:
             if text:
                 out.append({"what": what, "text": text, "node": node, **country,
@@ -189,10 +215,11 @@ def annex_figures(result, table: pd.DataFrame, rows: list[dict], clusters: list[
 
 
 class AnnexKind(DocumentKind):
-    """`annex/<index>.<lang>`: configured in `config/annex.yaml`; also writes the table as CSV and Excel."""
+    """`annex/<index>.<lang>`: configured in `config/annex.yaml`; also writes the table as CSV and Excel, and the
+    statistical audit as CSV."""
 
     name = "annex"
-    outputs = ("pdf", "html", "csv", "xlsx", "figures.json")
+    outputs = ("pdf", "html", "csv", "xlsx", "audit.csv", "figures.json")
 
     def load_config(self, config_dir: Path, project) -> tuple[AnnexConfig | None, list[Problem]]:
         path = config_dir / "annex.yaml"
@@ -218,25 +245,32 @@ class AnnexKind(DocumentKind):
         result = ctx.indices[job.name]
         return {"config": ctx.project.configs[self.name].model_dump(mode="json"), "data": data.data.meta,
                 "table": hashlib.sha256(table_csv(export_table(result, ctx.ds))).hexdigest(),
-                "method": json.dumps(result.method, sort_keys=True, default=str)}
+                "method": json.dumps(result.method, sort_keys=True, default=str),
+                "audit": hashlib.sha256(audit_csv(result)).hexdigest()}
 
     def build(self, job: Job, ctx: BuildContext, lang: Lang) -> Document:
         cfg = ctx.project.configs[self.name]
         context, table, figures = annex_context(ctx.ds, ctx.indices[job.name], cfg, ctx.project.organisation, lang,
                                                 ctx.as_of)
         csv = table_csv(table)
+        audit = audit_csv(ctx.indices[job.name])
         traced = json.dumps(figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
         return Document("annex.html.j2", context,
                         attachments=(Attachment(f"{job.stem}.csv", csv, "The index table behind this annex"),
+                                     Attachment(f"{job.name}.audit.csv", audit,
+                                                "The statistical audit: correlations, Cronbach's alpha, principal "
+                                                "components, leave-one-out rank shifts and plausibility"),
                                      Attachment(f"{job.stem}.figures.json", traced,
                                                 "Every figure printed in this annex, with the index inputs "
                                                 "(source, vintage, file and line) it rests on")),
                         figures=tuple(figures),
-                        files=(("csv", csv), ("xlsx", table_xlsx(table, ctx.as_of, context["title"])),
-                               ("figures.json", traced)))
+                        # the exports are shared by every language: an English title, whichever language writes
+                        files=(("csv", csv), ("xlsx", table_xlsx(table, ctx.as_of, cfg.title.get("en", TITLE))),
+                               ("audit.csv", audit), ("figures.json", traced)))
 
     def paths(self, job: Job, out: Path) -> dict[str, Path]:
         folder = out / self.name
         return {"pdf": folder / f"{job.stem}.pdf", "html": folder / f"{job.stem}.html",
                 "csv": folder / f"{job.name}.csv", "xlsx": folder / f"{job.name}.xlsx",
+                "audit.csv": folder / f"{job.name}.audit.csv",
                 "figures.json": folder / f"{job.stem}.figures.json"}

@@ -187,7 +187,10 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
                                      cfg.peer_window)
     reads: list[tuple[str, str]] = []  # the fields narrative blocks read, to trace what they print
     views = Indicators({code: TracedView(code, s, catalog, lang, reads) for code, s in stats.items()}, catalog)
-    narratives = Narratives(loaded, lang, {"ind": views, "country": name}, reads, stats, catalog)
+    # `cluster`: the country's ILO cluster in the composite index (pacesetters, pragmatists, conventionals,
+    # much_to_be_done), or none when it is not ranked
+    cluster = index.clusters.get(iso3) if index is not None else None
+    narratives = Narratives(loaded, lang, {"ind": views, "country": name, "cluster": cluster}, reads, stats, catalog)
     inputs = ChartInputs(stats, ds, iso3, peers, name, plabel, catalog, lang, cfg.chart_years)
     figures: list[dict] = [configured("peer count", str(len(peers)), loaded.line_of(
         ("peers", "countries" if cfg.peers.group == "list" else "group")), countries=peers)]
@@ -506,6 +509,10 @@ class BriefKind(DocumentKind):
         loaded = ctx.project.countries[job.name]
         index = ctx.indices.get(loaded.config.index) if loaded.config.index else None
         doc = build_brief(ctx.ds, loaded, lang, ctx.as_of, ctx.project.catalog, index)
+        annex = ctx.project.configs.get("annex")
+        security = doc.context.get("security")
+        if security and annex is not None and annex.index == loaded.config.index and lang.code in annex.languages:
+            security["annex"] = f"../annex/{annex.index}.{lang.code}.html"  # the annex in the brief's language
         figures = json.dumps(doc.figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
         return Document("brief.html.j2", doc.context,
                         attachments=tuple(Attachment(*a) for a in doc.attachments(job.stem)),

@@ -2,38 +2,62 @@
 
     spec = load_indices(config_dir, catalog)["ses"]        # or load_index_config(path, catalog)
     result = build_index(spec, dataset, draws=1000)          # values, ranks, clusters, intervals, method
-    describe_method(result.method, labels)                   # the methodology, generated
+    result.audit                                             # correlations, alpha, PCA, leave one out, plausibility
+    prose.methodology(result, lang, labels, country, line_of)  # the methodology, generated, in any language
 
 Stages: :mod:`.config` (schema, inheritance, checks) → :mod:`.compute` (values at the reference
 year, :mod:`.normalise`, :mod:`.aggregate` through the tree, :mod:`.clusters`) →
-:mod:`.sensitivity` (Monte Carlo rank intervals) → :mod:`.describe` (the method as data and text).
+:mod:`.sensitivity` (Monte Carlo rank intervals) → :mod:`.audit` (the statistical audit) →
+:mod:`.describe` (the method as data) → :mod:`.prose` (the method as translated paragraphs, numbers traced).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+import pandas as pd
+
+from .audit import Audit, run_audit
 from .clusters import CLUSTER_LABELS, CLUSTERS
-from .compute import compute_index, prepare, result_from
+from .compute import compute_index, headline_frames, latest_values, prepare, result_from
 from .config import FORM_LABELS, KINDS, IndexSpec, load_index_config, load_indices, spec_from_dict
-from .describe import describe_method, describe_sensitivity
 from .result import INSUFFICIENT, OK, IndexResult
 from .sensitivity import SensitivityResult, run_sensitivity
 
 
 def build_index(spec: IndexSpec, data, reference_year: int | None = None, countries: Iterable[str] | None = None,
-                *, draws: int | None = None, seed: int | None = None, sensitivity: bool = True) -> IndexResult:
+                *, draws: int | None = None, seed: int | None = None, sensitivity: bool = True,
+                audit: bool = True) -> IndexResult:
     """The index and, unless `sensitivity=False`, its Monte Carlo rank intervals (draws/seed default to the
-    file's `sensitivity:` block), sharing one pass over the data."""
+    file's `sensitivity:` block), and unless `audit=False` its statistical audit, sharing one pass over the data."""
     prepared = prepare(spec, data, reference_year, countries)
     result = result_from(spec, prepared)
     if sensitivity:
         result = result.with_sensitivity(run_sensitivity(spec, prepared=prepared, draws=draws, seed=seed))
+    if audit:
+        result = result.with_audit(run_audit(spec, prepared, result.scores, result.values,
+                                             plausibility_measures(spec, data, prepared.latest)))
     return result
 
 
+def plausibility_measures(spec: IndexSpec, data, latest) -> dict[str, pd.Series]:
+    """The audit's independent measures by ISO3: the latest value within the window up to the reference year."""
+    codes = tuple(spec.audit.plausibility)
+    found = latest_values(headline_frames(data, codes), codes, latest.countries, latest.reference_year)
+    out = {}
+    for j, code in enumerate(codes):
+        ok = latest.reference_year - found.years[:, j] <= spec.audit.window
+        values = np.where(ok, found.values[:, j], np.nan)
+        if spec.audit.plausibility[code] == "log":
+            values = np.log(np.where(values > 0, values, np.nan))
+        out[code] = pd.Series(values, index=pd.Index(latest.countries, name="iso3"), name=code)
+    return out
+
+
 __all__ = [
-    "CLUSTERS", "CLUSTER_LABELS", "FORM_LABELS", "INSUFFICIENT", "KINDS", "OK", "IndexResult", "IndexSpec",
-    "SensitivityResult", "build_index", "compute_index", "describe_method", "describe_sensitivity",
-    "load_index_config", "load_indices", "run_sensitivity", "spec_from_dict",
+    "Audit", "CLUSTERS", "CLUSTER_LABELS", "FORM_LABELS", "INSUFFICIENT", "KINDS", "OK", "IndexResult", "IndexSpec",
+    "SensitivityResult", "build_index", "compute_index",
+    "load_index_config", "load_indices", "plausibility_measures", "run_audit", "run_sensitivity",
+    "spec_from_dict",
 ]

@@ -199,29 +199,46 @@ class Plan:
     leaves: tuple[str, ...]
     nodes: tuple[NodeSpec, ...]
     children: tuple[tuple[int, ...], ...]  # per node, slots of its children
+    counted: tuple[tuple[int, ...], ...] = ()  # per node, the children its coverage rule counts
+    beneath: tuple[tuple[int, ...], ...] = ()  # per node, the leaf slots beneath it that coverage counts
 
     @classmethod
     def of(cls, spec: IndexSpec) -> Plan:
         slot = {leaf.code: i for i, leaf in enumerate(spec.leaves)}
         n_leaves = len(spec.leaves)
-        children = []
+        counts = [i for i, leaf in enumerate(spec.leaves) if not leaf.supplementary]
+        under: dict[int, tuple[int, ...]] = {i: (i,) for i in counts}
+        children, counted, beneath = [], [], []
         for j, node in enumerate(spec.nodes):
-            children.append(tuple(slot[ch] for ch in node.children if ch in slot))
+            kids = tuple(slot[ch] for ch in node.children if ch in slot)
+            children.append(kids)
+            counted.append(tuple(k for k in kids if k >= n_leaves or k in under))
+            leaves = tuple(sorted({s for k in kids for s in under.get(k, ())}))
+            beneath.append(leaves)
             slot[node.id] = n_leaves + j
-        return cls(tuple(leaf.code for leaf in spec.leaves), spec.nodes, tuple(children))
+            under[n_leaves + j] = leaves
+        return cls(tuple(leaf.code for leaf in spec.leaves), spec.nodes, tuple(children), tuple(counted),
+                   tuple(beneath))
 
     def index(self, node_id: str) -> int:
         return next(j for j, n in enumerate(self.nodes) if n.id == node_id)
 
 
 def node_status(plan: Plan, leaf_avail: np.ndarray) -> np.ndarray:
-    """(C, L + N) availability of every slot; nodes by their coverage rule. Independent of weights."""
+    """(C, L + N) availability of every slot; nodes by their coverage rule (children counted, and the
+    share of the indicators beneath, supplementary ones aside). Independent of weights."""
     c, n_leaves = leaf_avail.shape
     status = np.zeros((c, n_leaves + len(plan.nodes)), dtype=bool)
     status[:, :n_leaves] = leaf_avail
     for j, node in enumerate(plan.nodes):
-        kids = list(plan.children[j])
-        status[:, n_leaves + j] = coverage_ok(status[:, kids], node.coverage.min_count, node.coverage.min_share)
+        kids = list(plan.counted[j])
+        ok = coverage_ok(status[:, kids], node.coverage.min_count, node.coverage.min_share)
+        leaves = list(plan.beneath[j])
+        if node.coverage.min_indicator_share > 0 and leaves:
+            ok &= leaf_avail[:, leaves].sum(axis=1) + 1e-9 >= node.coverage.min_indicator_share * len(leaves)
+        for other in node.requires:
+            ok &= status[:, n_leaves + plan.index(other)]
+        status[:, n_leaves + j] = ok
     return status
 
 
@@ -384,11 +401,12 @@ def result_from(spec: IndexSpec, prepared: Prepared) -> IndexResult:
     ranks = pd.DataFrame(rank_desc(value_arr.T).T, index=countries, columns=columns).astype("Int64")
     scores = pd.DataFrame(leaves.scores, index=countries, columns=pd.Index(plan.leaves, name="indicator"))
 
-    n_avail = leaves.avail.sum(axis=1)
+    counted = [i for i, leaf in enumerate(spec.leaves) if not leaf.supplementary]
+    n_avail = leaves.avail[:, counted].sum(axis=1)
     coverage = pd.DataFrame({
         "indicators_available": n_avail,
-        "indicators_total": n_leaves,
-        "share": n_avail / n_leaves if n_leaves else np.zeros(len(countries)),
+        "indicators_total": len(counted),
+        "share": n_avail / len(counted) if counted else np.zeros(len(countries)),
         "forms_available": ok_arr[:, [order.index(f) for f in FORMS]].sum(axis=1),
         "forms_total": len(FORMS),
     }, index=countries)

@@ -117,6 +117,8 @@ class Coverage(Strict):
 
     min_count: int = Field(1, ge=0)
     min_share: float = Field(0.0, ge=0, le=1)
+    min_indicator_share: float = Field(0.0, ge=0, le=1)
+    """Share of all the indicators beneath the node (supplementary ones aside) that must have a value."""
 
 
 class Imputation(Strict):
@@ -186,6 +188,9 @@ class NodeSettings(LeafSettings):
 
 class IndicatorEntry(LeafSettings):
     note: dict[str, str] | None = None
+    supplementary: bool = False
+    """Used where available but never counted by a coverage rule (e.g. an OECD-only series): a country
+    without it is neither penalised nor excluded, and its value does not depend on it."""
     _t = field_validator("note", mode="before")(lambda v: _text(v))
 
 
@@ -244,6 +249,9 @@ class Overall(Strict):
     coverage: Coverage | None = None
     sub_index_coverage: Coverage | None = None
     """Coverage of the cross-form input/process/outcome sub-indexes, among forms that declare that sub-index."""
+    require_sub_indexes: bool = False
+    """Rank a country only when its input, process and outcome sub-indexes (those some form declares) have a
+    value, so that every ranked country can be placed in a cluster."""
 
     _t = field_validator("label", mode="before")(lambda v: _text(v))
     _wt = field_validator("weights", mode="before")(lambda v: _coerce_weights(v))
@@ -291,6 +299,13 @@ class Sensitivity(Strict):
         return self
 
 
+class AuditSettings(Strict):
+    plausibility: dict[str, Transform] = {}
+    """Independent catalog indicators the index is compared with ('log' for money amounts)."""
+    window: int = Field(10, ge=0, le=100)
+    """Years before the reference year in which their latest value is taken."""
+
+
 class IndexFile(Strict):
     id: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")
     label: dict[str, str]
@@ -301,12 +316,14 @@ class IndexFile(Strict):
     forms: Forms
     clusters: Clusters = Clusters()
     sensitivity: Sensitivity = Sensitivity()
+    audit: AuditSettings = AuditSettings()
 
     _t = field_validator("label", "description", mode="before")(lambda v: _text(v))
 
 
 register(Normalisation, Weights, Aggregation, Coverage, Imputation, Winsorise, NodeSettings, IndicatorEntry,
-         SubIndexNode, FormNode, Forms, Overall, Clusters, WeightPerturbation, Sensitivity, IndexFile)
+         SubIndexNode, FormNode, Forms, Overall, Clusters, WeightPerturbation, Sensitivity, AuditSettings,
+         IndexFile)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -327,6 +344,7 @@ class LeafSpec:
     window: int
     winsorise: tuple[float, float] | None
     line: int | None = None
+    supplementary: bool = False
 
 
 @dataclass(frozen=True)
@@ -344,6 +362,7 @@ class NodeSpec:
     sub_index: str | None = None  # input | process | outcome
     note: str | None = None
     line: int | None = None
+    requires: tuple[str, ...] = ()  # other nodes that must have a value for this one to have one
 
 
 @dataclass(frozen=True)
@@ -359,6 +378,7 @@ class IndexSpec:
     clusters: Clusters
     sensitivity: Sensitivity
     description: dict[str, str] = field(default_factory=dict)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     def node(self, node_id: str) -> NodeSpec:
         return next(n for n in self.nodes if n.id == node_id)
@@ -466,7 +486,8 @@ def resolve(model: IndexFile, located: Located, catalog: Catalog,
                 leaves.append(LeafSpec(
                     code=code, form=form, kind=kind, parent=sid, direction=ind.direction, normalisation=norm,
                     transform=transform, window=_pick("imputation", *levels).window,
-                    winsorise=None if (w.lower == 0 and w.upper == 1) else (w.lower, w.upper), line=line))
+                    winsorise=None if (w.lower == 0 and w.upper == 1) else (w.lower, w.upper), line=line,
+                    supplementary=entry.supplementary))
                 codes.append(code)
             children = tuple(codes)
             names = tuple(snode.indicators)
@@ -504,13 +525,20 @@ def resolve(model: IndexFile, located: Located, catalog: Catalog,
         nodes.append(NodeSpec(f"overall.{kind}", "overall_sub_index", f"{KIND_LABELS[kind]} sub-index (all forms)",
                               forms_with, weights, overall_agg, cov, sub_index=kind, note=note))
     label = (ov.label or model.label).get("en") or model.label.get("en", index_id)
+    requires = tuple(f"overall.{k}" for k in KINDS if any(k in ks for ks in kinds_by_form.values()))
     nodes.append(NodeSpec("overall", "overall", label, FORMS, overall_weights, overall_agg,
-                          _pick("coverage", ov, defaults), line=located.line_of(("overall",))))
+                          _pick("coverage", ov, defaults), line=located.line_of(("overall",)),
+                          requires=requires if ov.require_sub_indexes else ()))
+    for code in model.audit.plausibility:
+        if code not in catalog:
+            problems.append(Problem(file, located.line_of(("audit", "plausibility", code)),
+                                    f"audit.plausibility: unknown indicator '{code}'",
+                                    did_you_mean(str(code), catalog.indicators) or f"see {catalog.file}"))
     if problems:
         return None, problems
     spec = IndexSpec(id=model.id or index_id, label=dict(model.label), file=file, reference_year=model.reference_year,
                      leaves=tuple(leaves), nodes=tuple(nodes), clusters=model.clusters,
-                     sensitivity=model.sensitivity, description=dict(model.description))
+                     sensitivity=model.sensitivity, description=dict(model.description), audit=model.audit)
     return spec, []
 
 

@@ -12,6 +12,7 @@ from ..catalog import FORMS
 from .config import KINDS
 
 if TYPE_CHECKING:
+    from .audit import Audit
     from .config import IndexSpec
     from .sensitivity import SensitivityResult
 
@@ -46,6 +47,7 @@ class IndexResult:
     method: dict[str, Any]  # what was done, generated from the config and the run (see describe.py)
     spec: IndexSpec
     sensitivity: SensitivityResult | None = None
+    audit: Audit | None = None
 
     # -------------------------------------------------------------------- accessors
 
@@ -65,6 +67,9 @@ class IndexResult:
 
     def with_sensitivity(self, sensitivity: SensitivityResult) -> IndexResult:
         return replace(self, sensitivity=sensitivity)
+
+    def with_audit(self, audit: Audit) -> IndexResult:
+        return replace(self, audit=audit)
 
     def country(self, iso3: str) -> dict[str, Any]:
         """Everything a brief prints about one country, as plain values."""
