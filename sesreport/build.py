@@ -261,7 +261,8 @@ def _progress(console: Any, total: int) -> Iterator[Callable[[], None]]:
 def _change_log(console: Any, results: list[Result], out: Path, as_of: str) -> None:
     from .manifest import atomic_write
 
-    changed = {r.job.key: r.changes for r in results if r.changes and (r.changes["moved"] or r.changes["flipped"])}
+    changed = {r.job.key: r.changes for r in results
+               if r.changes and any(r.changes.get(k) for k in ("moved", "flipped", "statuses", "outcomes"))}
     if not changed:
         return
     from .changes import markdown

@@ -12,7 +12,9 @@ recomputes a change or a direction: the records are compared as written.
 Every kind of document is compared the same way: a brief's key figures, table cells, sentences and
 chart labels (keyed by indicator, section and form), the annex's ranks, index values and ranges
 (keyed by country and form of security: "Belarus: rank 2 → 4"). A value recorded with the year of
-its observation reports a latest year that moved as well ("5.1% (2018) → 2.9% (2025)").
+its observation reports a latest year that moved as well ("5.1% (2018) → 2.9% (2025)"). An
+implementation report's outcomes say which member States now count or no longer do, and why
+("3e.1 (2002-2003): 0 → 1 member States; Russian Federation now counts — meeting recorded on …").
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def compare(old: list[dict], new: list[dict]) -> dict:
             moved.append(change)
     vanished = list(before.values())
     return {"moved": moved, "flipped": flipped, "appeared": len(appeared), "vanished": len(vanished),
-            "statuses": status_changes(old, new)}
+            "statuses": status_changes(old, new), "outcomes": outcome_changes(old, new)}
 
 
 def status_changes(old: list[dict], new: list[dict]) -> list[dict]:
@@ -82,6 +84,49 @@ def status_changes(old: list[dict], new: list[dict]) -> list[dict]:
              "text": [before[key].get("text"), entry.get("text")]}
             for key, entry in statuses(new).items()
             if key in before and before[key].get("status") != entry.get("status")]
+
+
+def outcome_changes(old: list[dict], new: list[dict]) -> list[dict]:
+    """Indicators of an implementation report ("outcome" records) whose count of member States or
+    whose members changed, each member State that now counts or no longer does named with the reason
+    the rule recorded, and the member States that joined or dropped out of "data generated"."""
+    def outcomes(entries: list[dict]) -> dict[tuple, dict]:
+        return {(e.get("indicator"), e.get("section")): e for e in entries if e.get("what") == "outcome"}
+
+    before, out = outcomes(old), []
+    for key, entry in outcomes(new).items():
+        prior = before.get(key)
+        if prior is None:
+            continue
+        names = {**prior.get("names", {}), **entry.get("names", {})}
+        was, now = prior.get("counted", {}), entry.get("counted", {})
+        gen_was, gen_now = set(prior.get("data_generated", [])), set(entry.get("data_generated", []))
+        if prior.get("value") == entry.get("value") and set(was) == set(now) and gen_was == gen_now:
+            continue
+        out.append({"indicator": key[0], "section": key[1], "before": prior.get("value"), "after": entry.get("value"),
+                    "joined": [{"iso3": c, "country": names.get(c, c), "why": now[c]}
+                               for c in sorted(set(now) - set(was))],
+                    "left": [{"iso3": c, "country": names.get(c, c), "why": entry.get("near", {}).get(c, "")}
+                             for c in sorted(set(was) - set(now))],
+                    "data_generated": [len(gen_was), len(gen_now)],
+                    "data_joined": sorted(names.get(c, c) for c in gen_now - gen_was),
+                    "data_left": sorted(names.get(c, c) for c in gen_was - gen_now)})
+    return out
+
+
+def outcome_line(c: dict) -> str:
+    """"3e.1 (2002-2003): 0 → 1 member States; Russian Federation now counts — meeting recorded on 2002-05 …"."""
+    text = f"{c['indicator']} ({c['section']}): {c['before']} → {c['after']} member States"
+    text += "".join(f"; {j['country']} now counts — {j['why']}" for j in c["joined"])
+    text += "".join(f"; {j['country']} no longer counts" + (f" — {j['why']}" if j["why"] else "") for j in c["left"])
+    a, b = c["data_generated"]
+    if a != b or c["data_joined"] or c["data_left"]:
+        text += f"; data generated: {a} → {b} member States"
+        if c["data_left"]:
+            text += f" ({', '.join(c['data_left'])} dropped out)"
+        if c["data_joined"]:
+            text += f" ({', '.join(c['data_joined'])} joined)"
+    return text
 
 
 def load_figures(path: Path) -> list[dict] | None:
@@ -108,7 +153,7 @@ def markdown(changes: dict[str, dict], as_of: str) -> str:
     """A readable change log for the documents rebuilt by one run."""
     lines = [f"# Changes in the documents rebuilt on {as_of}", ""]
     for doc, diff in sorted(changes.items()):
-        if not diff["moved"] and not diff["flipped"]:
+        if not diff["moved"] and not diff["flipped"] and not diff.get("outcomes"):
             continue
         lines.append(f"## {doc}")
         lines.append("")
@@ -120,6 +165,11 @@ def markdown(changes: dict[str, dict], as_of: str) -> str:
                 lines.append(f"- **{f['indicator']}** ({what})")
                 lines.append(f"  - before: {f['before']}")
                 lines.append(f"  - after: {f['after']}")
+            lines.append("")
+        if diff.get("outcomes"):
+            lines.append("Outcomes that moved:")
+            lines.append("")
+            lines += [f"- {outcome_line(c)}" for c in diff["outcomes"]]
             lines.append("")
         if diff.get("statuses"):
             lines.append("Monitoring statuses that changed:")

@@ -199,8 +199,9 @@ def test_workers_die_with_a_killed_build_and_never_overwrite_a_newer_one(tmp_pat
     done = subprocess.run(args + ["--json"], capture_output=True, text=True, cwd=REPO, timeout=600)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    # four English briefs, the annex and two strategy inputs
-    assert summary["failed"] == 0 and summary["built"] + summary["unchanged"] == 7
+    # four English briefs, the annex, two strategy inputs and the implementation reports of 2000-2001
+    # and 2002-2003
+    assert summary["failed"] == 0 and summary["built"] + summary["unchanged"] == 9
     leftovers = [p.name for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".sesreport-tmp-")]
     assert leftovers == []
     manifest = json.loads((out / ".sesreport-manifest.json").read_text())

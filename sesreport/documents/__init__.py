@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..project import Project
 
 BUILTIN = ("sesreport.documents.brief:BriefKind", "sesreport.documents.annex:AnnexKind",
-           "sesreport.documents.strategy:StrategyKind")
+           "sesreport.documents.strategy:StrategyKind", "sesreport.documents.implementation:ImplementationKind")
 ENTRY_POINTS = "sesreport.documents"
 
 
