@@ -21,7 +21,7 @@ from ..errors import Problem
 from .countries import CountryRef
 from .dataset import Dataset, FileInfo
 
-CACHE_SCHEMA = 4
+CACHE_SCHEMA = 5  # 5: the text columns of obs and aggregates are categorical
 TABLES = ("obs", "resolved", "aggregates", "unresolved", "unmapped")
 KEEP = 4  # cached datasets kept; older ones are removed
 
@@ -86,13 +86,22 @@ def write(root: Path, name: str, ds: Dataset) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _sorted_categories(df: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns (stored as Parquet dictionaries) with their categories sorted, as they were
+    written: sorting by such a column then sorts by its text."""
+    for col in df.columns:
+        if isinstance(df[col].dtype, pd.CategoricalDtype) and not df[col].cat.categories.is_monotonic_increasing:
+            df[col] = df[col].cat.reorder_categories(sorted(df[col].cat.categories))
+    return df
+
+
 def read(path: Path, catalog: Catalog, data_dir: Path) -> Dataset | None:
     """The dataset stored at `path`, or None when there is none (or it cannot be read)."""
     if not (path / "meta.json").is_file():
         return None
     try:
         meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-        tables = {t: pd.read_parquet(path / f"{t}.parquet") for t in TABLES}
+        tables = {t: _sorted_categories(pd.read_parquet(path / f"{t}.parquet")) for t in TABLES}
         classifications = {p.name.split(".")[1]: pd.read_parquet(p) for p in path.glob("classification.*.parquet")}
         table = pd.read_parquet(path / "countries.parquet")
         files = [FileInfo(**f) for f in meta["files"]]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from ..catalog import Catalog
 from ..errors import Problem
@@ -49,9 +51,9 @@ class FileInfo:
 class Dataset:
     """All observations from one data folder, resolved and ready for computation."""
 
-    obs: pd.DataFrame  # every country observation from every source
-    resolved: pd.DataFrame  # one value per (iso3, indicator, year, sex, breakdown)
-    aggregates: pd.DataFrame  # regional and income aggregates, kept apart
+    obs: pd.DataFrame  # every country observation from every source (text columns categorical)
+    resolved: pd.DataFrame  # one value per (iso3, indicator, year, sex, breakdown) (text columns strings)
+    aggregates: pd.DataFrame  # regional and income aggregates, kept apart (text columns categorical)
     unresolved: pd.DataFrame  # rows whose area name could not be placed
     unmapped: pd.DataFrame  # source series that map to no catalog indicator
     classifications: dict[str, pd.DataFrame]
@@ -97,8 +99,70 @@ class Dataset:
 
 
 def concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    """Non-empty parts stacked, or an empty table with the given columns."""
+    """Non-empty parts stacked, or an empty table with the given columns.
+
+    A column categorical in every part stays categorical, with the union of the categories, sorted
+    (`pd.concat` would turn categoricals with different categories into strings)."""
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    return pd.concat(parts, ignore_index=True)
+    order = list(parts[0].columns)
+    cats = [c for c in order if all(isinstance(p[c].dtype, pd.CategoricalDtype) for p in parts)]
+    out = pd.concat([p.drop(columns=cats) for p in parts], ignore_index=True)
+    for c in cats:
+        out[c] = union_categoricals([p[c] for p in parts], sort_categories=True)
+    return out[order]
+
+
+def text_codes(column: pd.Series, blank: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+    """A text column as (a code for every row, the texts the codes stand for): the last text is "",
+    for a missing value and for the rows where `blank` is True. Whatever depends on a text is then
+    worked out once per distinct text and looked up by code."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype("category")
+    cats = [str(c) for c in column.cat.categories] + [""]
+    codes = column.cat.codes.to_numpy().copy()  # int8 for fewer than 128 texts: a byte a row
+    if len(cats) > np.iinfo(codes.dtype).max:
+        codes = codes.astype(np.int32)
+    codes[codes < 0] = len(cats) - 1
+    if blank is not None:
+        codes[blank] = len(cats) - 1
+    return codes, cats
+
+
+def group_ids(*columns: np.ndarray) -> np.ndarray:
+    """A number for every row's combination of values (integer columns), numbered in the order the
+    combinations sort (by the first column, then the second, …)."""
+    ids = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        low = int(col.min()) if len(col) else 0
+        width = int(col.max()) - low + 1 if len(col) else 1
+        if int(ids.max(initial=0)) >= (1 << 62) // width:  # renumber densely before the product overflows
+            ids = pd.factorize(ids, sort=True)[0].astype(np.int64)
+        ids *= width
+        ids += col
+        ids -= low
+    ids = pd.factorize(ids, sort=True)[0]  # hashed, not sorted: a few distinct groups in millions of rows
+    return ids.astype(np.int32) if len(ids) < 2 ** 31 else ids
+
+
+def sortable(column: pd.Series) -> np.ndarray:
+    """A column as numbers that sort as its values do (a categorical's codes, its categories sorted)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        if not column.cat.categories.is_monotonic_increasing:
+            column = column.cat.reorder_categories(sorted(column.cat.categories))
+        return column.cat.codes.to_numpy()
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return column.to_numpy()
+    return pd.factorize(column, sort=True)[0]
+
+
+def as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with its categorical columns as strings, as the rest of the package reads them."""
+    cats = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
+    if not cats:
+        return df
+    df = df.copy(deep=False)
+    for c in cats:  # a column at a time: the categorical is let go as its strings are made
+        df[c] = df[c].astype("str")
+    return df

@@ -253,6 +253,7 @@ def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path,
 
     obs = concat(obs_parts, OBS_COLUMNS)
     aggregates = concat(agg_parts, OBS_COLUMNS + ["area"])
+    del obs_parts, agg_parts  # stacked: each file's tables need not stay alongside
     unresolved = concat(unresolved_parts, ["file", "line", "name", "indicator", "rows"])
     unmapped = concat(unmapped_parts, ["file", "line", "code", "name", "breakdown", "rows"])
     obs = check_scales(check_duplicates(obs, problems), problems, withheld)

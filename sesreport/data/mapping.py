@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +13,7 @@ from ..catalog import Catalog, Match
 from ..errors import Problem
 from . import readers
 from .countries import CountryRef, unknown_name_problem
-from .dataset import OBS_COLUMNS, FileInfo
+from .dataset import OBS_COLUMNS, FileInfo, group_ids, sortable, text_codes
 from .sources import SourceDecl, SourcesFile
 
 FLAG_WORDS = {
@@ -45,8 +46,12 @@ def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str
     family = decl.family or readers.REGISTRY[raw.layout].family
     rows = raw.rows
 
+    # Text columns are categorical: what depends on a text is worked out once per distinct text (or
+    # pair of texts) and looked up by code, so that a large file's millions of rows are never copied
+    # as strings.
+
     # 1. Source series -> catalog indicator, checking the definition.
-    series = rows.groupby(SERIES_COLUMNS, sort=False, dropna=False)
+    series = rows.groupby(SERIES_COLUMNS, sort=False, dropna=False, observed=True)
     combos = series.agg(line=("line", "min"), rows=("line", "size")).reset_index()
     series_of_row = series.ngroup().to_numpy()  # numbered as combos is ordered: by first appearance
     indicators, consumed1, consumed2 = [], [], []
@@ -71,21 +76,22 @@ def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str
             unmapped.append({"file": info.path, "line": int(c.line), "code": c.ind_code, "name": c.ind_name,
                              "breakdown": breakdown, "rows": int(c.rows)})
     # columns looked up by series number rather than merged: a merge would copy every row
-    indicator = np.array(indicators, dtype=object)[series_of_row]
-    keep = indicator != ""
-    rows = rows[keep].assign(indicator=indicator[keep], consumed1=np.array(consumed1, dtype=bool)[series_of_row][keep],
-                             consumed2=np.array(consumed2, dtype=bool)[series_of_row][keep])
+    keep = np.array([code != "" for code in indicators], dtype=bool)[series_of_row]
+    kept = series_of_row if keep.all() else series_of_row[keep]
+    if not keep.all():
+        rows = rows[keep]
+    rows = rows.assign(indicator=lookup(indicators, kept))
+    del keep, series_of_row
     unresolved: list[dict] = []
     if not len(rows):
         empty = pd.DataFrame({c: pd.Series(dtype="object") for c in OBS_COLUMNS})
         classification = _classification(raw, ref, shown, info, problems, unresolved)
         return Mapped(empty, empty.assign(area=""), pd.DataFrame(unresolved), pd.DataFrame(unmapped), classification)
-    c1 = rows["classif1"].where(~rows["consumed1"], "")
-    c2 = rows["classif2"].where(~rows["consumed2"], "")
-    # each distinct pair is described once (a large file has millions of rows and a few pairs)
-    pairs = pd.DataFrame({"c1": c1, "c2": c2}).groupby(["c1", "c2"], sort=False, dropna=False)
-    described = np.array([_breakdown(a, b) for a, b in pairs.size().index], dtype=object)
-    rows = rows.assign(breakdown=described[pairs.ngroup().to_numpy()])
+    # a classification the catalog's source consumes is no breakdown; each distinct pair is described once
+    c1, cats1 = text_codes(rows["classif1"], np.array(consumed1, dtype=bool)[kept])
+    c2, cats2 = text_codes(rows["classif2"], np.array(consumed2, dtype=bool)[kept])
+    rows = rows.assign(breakdown=per_pair(c1, cats1, c2, cats2, _breakdown))
+    del c1, c2, kept
     if decl.scale != 1:
         rows = rows.assign(value=(rows["value"] * decl.scale).round(12))  # 0.484 × 100 is 48.4, not 48.400000000000006
         info.repairs.append(f"scale: every value multiplied by {decl.scale:g}, as declared")
@@ -93,7 +99,7 @@ def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str
     rows = check_bounds(rows, catalog, shown, problems, withheld)
 
     # 2. Areas -> ISO3 countries, aggregates, or unknown.
-    by_area = rows.groupby(["area_code", "area_name"], sort=False, dropna=False)
+    by_area = rows.groupby(["area_code", "area_name"], sort=False, dropna=False, observed=True)
     areas = by_area.size().reset_index()[["area_code", "area_name"]]
     area_of_row = by_area.ngroup().to_numpy()
     kinds, codes = [], []
@@ -108,37 +114,72 @@ def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str
             res = ref.resolve_name(name)
         kinds.append(res.kind)
         codes.append(res.code)
-    rows = rows.assign(kind=np.array(kinds, dtype=object)[area_of_row], iso3=np.array(codes, dtype=object)[area_of_row])
+    kind = np.array(kinds, dtype=object)[area_of_row]
+    rows = rows.assign(iso3=lookup(codes, area_of_row))
+    del area_of_row
 
     # 3. Flags and provenance.
-    status = rows["status"].fillna("").str.lower()
-    ind_sex = rows["indicator"].map({code: catalog[code].sex for code in rows["indicator"].unique()})
-    estimate_ind = rows["indicator"].map({code: catalog[code].estimate for code in rows["indicator"].unique()})
+    status, status_cats = text_codes(rows["status"])
+    said = pd.Series(status_cats).str.lower()
+    ind, ind_cats = text_codes(rows["indicator"])
+    sex, sex_cats = text_codes(rows["sex"])
+    source_code, source_cats = text_codes(rows["source_code"])
+    ind_code, ind_code_cats = text_codes(rows["ind_code"])
+    estimate_ind = np.array([bool(catalog[code].estimate) if code else False for code in ind_cats])
     rows = rows.assign(
-        sex=rows["sex"].where(rows["sex"] != "", ind_sex),
-        source_code=rows["source_code"].where(rows["source_code"] != "", rows["ind_code"]),
-        estimate=flag(status, "estimate") | estimate_ind.astype(bool),
-        **{"break": flag(status, "break")},
-        unreliable=flag(status, "unreliable"), imputed=flag(status, "imputed"),
+        sex=per_pair(sex, sex_cats, ind, ind_cats, lambda s, i: s if s != "" else catalog[i].sex),
+        source_code=per_pair(source_code, source_cats, ind_code, ind_code_cats, lambda s, c: s if s != "" else c),
+        estimate=flag(said, "estimate").to_numpy()[status] | estimate_ind[ind],
+        **{"break": flag(said, "break").to_numpy()[status]},
+        unreliable=flag(said, "unreliable").to_numpy()[status], imputed=flag(said, "imputed").to_numpy()[status],
     )
-    # the same for every row: added to the rows kept only, not to a large file's every row twice over
+    del status, ind, sex, source_code, ind_code
+    # the same for every row: one category each, not a large file's every row as a string
     provenance = {"source_id": decl.id, "publisher": decl.publisher, "vintage": info.vintage or "", "file": info.path}
     own = [c for c in OBS_COLUMNS if c not in provenance]
-    is_country = rows["kind"] == "country"
+    is_country = kind == "country"
     countries = rows[own] if is_country.all() else rows.loc[is_country, own]
-    countries = countries.assign(**provenance)[OBS_COLUMNS].reset_index(drop=True)
-    aggregates = rows[rows["kind"] == "aggregate"]
-    aggregates = aggregates.assign(area=aggregates["area_name"].where(aggregates["area_name"] != "",
-                                                                      aggregates["area_code"]), **provenance)
+    countries = countries.assign(**constant(provenance, len(countries)))[OBS_COLUMNS].reset_index(drop=True)
+    aggregates = rows[kind == "aggregate"]
+    code_, code_cats = text_codes(aggregates["area_code"])
+    name_, name_cats = text_codes(aggregates["area_name"])
+    aggregates = aggregates.assign(area=per_pair(name_, name_cats, code_, code_cats, lambda n, c: n if n != "" else c),
+                                   **constant(provenance, len(aggregates)))
     aggregates = aggregates[OBS_COLUMNS + ["area"]].reset_index(drop=True)
-    unknown = rows[rows["kind"] == "unknown"]
-    for name, group in unknown.groupby("area_name", sort=True):
+    unknown = rows[kind == "unknown"]
+    for name, group in unknown.groupby("area_name", sort=True, observed=True):
         line = int(group["line"].min())
         problems.append(unknown_name_problem(ref, shown, line, str(name or group["area_code"].iloc[0]), len(group)))
         unresolved.append({"file": info.path, "line": line, "name": name, "indicator": group["indicator"].iloc[0],
                            "rows": len(group)})
     classification = _classification(raw, ref, shown, info, problems, unresolved)
     return Mapped(countries, aggregates, pd.DataFrame(unresolved), pd.DataFrame(unmapped), classification)
+
+
+def lookup(texts: list[str], index: np.ndarray) -> pd.Categorical:
+    """`texts[index]` as a categorical whose categories are the texts used, sorted (as strings sort)."""
+    cats = sorted(set(texts))
+    pos = {t: i for i, t in enumerate(cats)}
+    codes = np.array([pos[t] for t in texts], dtype=np.int32)[index] if texts else np.zeros(0, np.int32)
+    used = np.bincount(codes, minlength=len(cats)) > 0
+    if not used.all():  # renumber without the texts no row has
+        codes = (np.cumsum(used) - 1).astype(np.int32)[codes]
+        cats = [t for t, u in zip(cats, used) if u]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype="str"))
+
+
+def per_pair(a: np.ndarray, a_texts: list[str], b: np.ndarray, b_texts: list[str],
+             fn: Callable[[str, str], str]) -> pd.Categorical:
+    """`fn(a_text, b_text)` for every row, worked out once per distinct pair of texts."""
+    key = a.astype(np.int64) * len(b_texts) + b
+    pairs, inverse = np.unique(key, return_inverse=True)
+    return lookup([fn(a_texts[k // len(b_texts)], b_texts[k % len(b_texts)]) for k in pairs.tolist()], inverse)
+
+
+def constant(values: dict[str, str], n: int) -> dict[str, pd.Categorical]:
+    """A column holding one text on every row, for each of `values`: one category, a byte a row."""
+    return {name: pd.Categorical.from_codes(np.zeros(n, np.int8), categories=pd.Index([value], dtype="str"))
+            for name, value in values.items()}
 
 
 def _check_categories(rows: pd.DataFrame, catalog: Catalog, shown: str, problems: list[Problem]) -> None:
@@ -232,11 +273,12 @@ def flag(status: pd.Series, name: str) -> pd.Series:
 def check_duplicates(obs: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """The same (country, indicator, year, breakdown, source) twice: identical is dropped, different refused."""
     key = ["iso3", "indicator", "year", "sex", "breakdown", "source_id", "source_code", "vintage"]
-    dup = obs.duplicated(key, keep=False)
+    ids = group_ids(*(sortable(obs[k]) for k in key))  # compared as numbers, not as texts
+    dup = np.bincount(ids)[ids] > 1
     if not dup.any():
         return obs
     conflicting = 0
-    for _, group in obs[dup].groupby(key, sort=True):
+    for _, group in obs[dup].groupby(key, sort=True, observed=True):
         lines = ", ".join(f"{f}:{ln}" for f, ln in zip(group["file"], group["line"]))
         first = group.iloc[0]
         if group["value"].nunique() > 1:
@@ -254,7 +296,7 @@ def check_duplicates(obs: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame
                 f"value; kept once (lines {lines})", severity="warning"))
     if conflicting > 20:
         problems.append(Problem(None, None, f"{conflicting - 20} more conflicting duplicates"))
-    return obs.drop_duplicates(key, keep="first").reset_index(drop=True)
+    return obs[~pd.Series(ids).duplicated(keep="first").to_numpy()].reset_index(drop=True)
 
 
 def report_empty(files: list[FileInfo], cfg: SourcesFile, catalog: Catalog, obs: pd.DataFrame,

@@ -13,13 +13,16 @@ an error until sources.yaml declares the conversion (`scale:`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..catalog import Catalog
 from ..errors import Problem
+from .dataset import as_text, group_ids, sortable, text_codes
 from .sources import SourcesFile
 
 CELL = ["iso3", "indicator", "year", "sex", "breakdown"]
@@ -27,66 +30,164 @@ CELL = ["iso3", "indicator", "year", "sex", "breakdown"]
 SCALE_TOLERANCE = 0.2
 
 RESOLVED_EXTRA = ["candidates", "chosen_by", "alternatives"]
+CHUNK = 65_536  # rows turned into Python objects at a time
 
 
 def resolve(obs: pd.DataFrame, cfg: SourcesFile, catalog: Catalog) -> pd.DataFrame:
     """One value per (iso3, indicator, year, sex, breakdown), chosen by the declared precedence rules.
 
-    The ranking works on a narrow table (the cell, the provenance and the ranks); only the chosen
-    rows are taken whole, so that millions of observations are not copied several times over."""
-    key = CELL
+    The ranking works on arrays of numbers (a cell's number, a vintage's rank, …) sorted once per
+    set of rules; only the chosen rows are taken whole, so that millions of observations are never
+    copied as a table."""
     if not len(obs):
         return obs.assign(candidates=pd.Series(dtype="int64"), chosen_by="", alternatives="")
     order = {sid: i for i, sid in enumerate(cfg.precedence.source_order)}
-    work = obs[key + ["source_id", "source_code", "vintage", "value", "file", "line"]]
-    vintage_rank = work["vintage"].fillna("").replace("", "0000")
-    series_key = ["iso3", "indicator", "sex", "breakdown", "source_id", "source_code", "vintage"]
-    work = work.assign(
-        _vintage_rank=vintage_rank,
-        _order=work["source_id"].map(order).fillna(len(order)).astype("int64"),
-        _length=work.groupby(series_key, sort=False)["year"].transform("size"),
-        _superseded=vintage_rank < vintage_rank.groupby([work[k] for k in key + ["source_id"]],
-                                                        sort=False).transform("max"),
-        candidates=work.groupby(key, sort=False)["value"].transform("size"),
-    )
-    sort_cols = {
-        "newest_vintage": ("_vintage_rank", False),
-        "source_order": ("_order", True),
-        "longest_series": ("_length", False),
-        "source_code": ("source_code", True),
+    # numbers that sort as the texts do; a vintage's rank among the vintages (none first), a
+    # source's place in the declared order (undeclared last)
+    code = {c: sortable(obs[c]) for c in CELL + ["source_id", "source_code", "vintage", "file"]}
+    cell = group_ids(*(code[c] for c in CELL))
+    vintage = _per_text(obs["vintage"], lambda texts: _ranks([t or "0000" for t in texts]))
+    series = group_ids(*(code[c] for c in ("iso3", "indicator", "sex", "breakdown", "source_id", "source_code",
+                                            "vintage")))
+    ranks = {
+        "newest_vintage": -vintage,
+        "source_order": _per_text(obs["source_id"], lambda texts: np.array([order.get(t, len(order)) for t in texts],
+                                                                           dtype=np.int32)),
+        "longest_series": -_sizes(series),
+        "source_code": code["source_code"],
     }
-    parts = []
+    del series
+    of_source = group_ids(cell, code["source_id"])
+    newest = np.zeros(int(of_source.max()) + 1, dtype=vintage.dtype)
+    np.maximum.at(newest, of_source, vintage)
+    superseded = vintage < newest[of_source]  # a later release of the same source gives this cell
+    del of_source, newest
+    candidates = _sizes(cell)
+
     rule_sets: dict[tuple, list[str]] = {}
-    for ind in work["indicator"].unique():
+    for ind in obs["indicator"].unique():
         rules = tuple(cfg.precedence.indicators.get(ind, cfg.precedence.rules))
         rule_sets.setdefault(rules, []).append(ind)
+    chosen, decided, alternatives = [], [], _Texts()
     for rules, inds in sorted(rule_sets.items()):
-        part = work if len(rule_sets) == 1 else work[work["indicator"].isin(inds)]
-        cols = ["_superseded"] + [sort_cols[r][0] for r in rules] + ["file", "line"]
-        asc = [True] + [sort_cols[r][1] for r in rules] + [True, True]
-        part = part.sort_values(key + cols, ascending=[True] * len(key) + asc, kind="stable")
-        part = part.assign(_pos=part.groupby(key, sort=False).cumcount())
-        first_rows = part[part["_pos"] == 0]
-        chosen = obs.loc[first_rows.index].assign(candidates=first_rows["candidates"], chosen_by="", alternatives="")
-        multi = part[part["candidates"] > 1]
-        if len(multi):
-            first = multi[multi["_pos"] == 0].set_index(key)
-            second = multi[multi["_pos"] == 1].set_index(key).reindex(first.index)
-            decided = pd.Series("file order", index=first.index, dtype="object")
-            for rule in reversed(rules):
-                col = sort_cols[rule][0]
-                decided = decided.where(first[col] == second[col], rule)
-            decided = decided.where(first["_superseded"] == second["_superseded"], "later release")
-            rest = multi[multi["_pos"] > 0]
-            text = (rest["source_id"] + " " + rest["source_code"] + " ("
-                    + rest["vintage"].replace("", "no vintage") + "): " + rest["value"].map("{:g}".format))
-            others = text.groupby([rest[k] for k in key], sort=False).agg("; ".join)
-            index = pd.MultiIndex.from_frame(chosen[key])
-            chosen["chosen_by"] = decided.reindex(index).fillna("").to_numpy()
-            chosen["alternatives"] = others.reindex(index).fillna("").to_numpy()
-        parts.append(chosen)
-    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    return out.sort_values(key, kind="stable").reset_index(drop=True)
+        rows = np.arange(len(obs)) if len(rule_sets) == 1 else np.flatnonzero(obs["indicator"].isin(inds).to_numpy())
+        # sorted by cell, then by the rules: each cell's rows follow one another, the chosen first
+        keys = [cell, superseded] + [ranks[r] for r in rules] + [code["file"], obs["line"].to_numpy()]
+        rows = rows[np.lexsort([k if len(rule_sets) == 1 else k[rows] for k in reversed(keys)])]
+        starts = np.flatnonzero(np.diff(cell[rows], prepend=-1) != 0)
+        chosen.append(rows[starts])
+        decided += _decided(rows, starts, [superseded] + [ranks[r] for r in rules], ("later release",) + rules)
+        _alternatives(obs, rows, starts, alternatives)
+    picked = np.concatenate(chosen)
+    by_cell = np.argsort(cell[picked], kind="stable")
+    picked = picked[by_cell]
+    texts = alternatives.done()
+    if (by_cell != np.arange(len(by_cell))).any():  # several sets of rules: back into the order of cells
+        texts = texts.take(pa.array(by_cell))
+    out = obs.iloc[picked].reset_index(drop=True)
+    out = out.assign(candidates=candidates[picked].astype("int64"),
+                     chosen_by=pd.Series(np.array(decided, dtype=object)[by_cell], dtype="str"),
+                     alternatives=pd.arrays.ArrowStringArray(texts, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    return as_text(out)
+
+
+def _sizes(ids: np.ndarray) -> np.ndarray:
+    """For every row, how many rows share its number."""
+    return np.bincount(ids).astype(ids.dtype)[ids]
+
+
+def _decided(rows: np.ndarray, starts: np.ndarray, ranks: list[np.ndarray], names: tuple[str, ...]) -> list[str]:
+    """For each cell (its chosen row at `starts` of the sorted `rows`), the rule that put the chosen
+    row before the second-best: the first whose ranks differ ("later release" first), else "file order"."""
+    many = starts[np.flatnonzero(np.diff(np.append(starts, len(rows))) > 1)]
+    first, second = rows[many], rows[many + 1]
+    decided = np.full(len(many), "file order", dtype=object)
+    for rank, name in reversed(list(zip(ranks, names))):
+        decided = np.where(rank[first] == rank[second], decided, name)
+    out = np.full(len(starts), "", dtype=object)
+    out[np.searchsorted(starts, many)] = decided
+    return out.tolist()
+
+
+class _Texts:
+    """Texts gathered into Arrow arrays a few megabytes at a time, so that millions of them are
+    never held twice (as Python strings and as the column they become)."""
+
+    FLUSH = 1 << 24  # characters
+
+    def __init__(self) -> None:
+        self.chunks: list[pa.Array] = []
+        self.pending: list[str] = []
+        self.size = 0
+
+    def add(self, text: str) -> None:
+        self.pending.append(text)
+        self.size += len(text)
+        if self.size > self.FLUSH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.chunks.append(pa.array(self.pending, type=pa.large_string()))
+        self.pending, self.size = [], 0
+
+    def done(self) -> pa.ChunkedArray:
+        self._flush()
+        return pa.chunked_array(self.chunks, type=pa.large_string())
+
+
+def _alternatives(obs: pd.DataFrame, rows: np.ndarray, starts: np.ndarray, out: _Texts) -> None:
+    """For each cell, the values set aside ("wb SL.UEM (2024-01-01): 5.2; …"), in rank order, added
+    to `out`; each text is built as it is joined, never as a column of millions of strings."""
+    is_start = np.zeros(len(rows), dtype=bool)
+    is_start[starts] = True
+    rest = np.flatnonzero(~is_start)
+    cell = (np.cumsum(is_start) - 1)[rest]
+    rest = rows[rest]
+    sid, sid_t = text_codes(obs["source_id"])
+    code, code_t = text_codes(obs["source_code"])
+    vin, vin_t = text_codes(obs["vintage"])
+    values = obs["value"].to_numpy()
+    prefixes: dict[int, str] = {}
+    emitted = 0  # cells whose text is in `out`
+    current = int(cell[0]) if len(cell) else 0  # the cell whose values are being gathered
+    texts: list[str] = []
+    for lo in range(0, len(rest), CHUNK):  # as Python objects a chunk at a time
+        at = rest[lo:lo + CHUNK]
+        said = (sid[at].astype(np.int64) * len(code_t) + code[at]) * len(vin_t) + vin[at]
+        for c, k, value in zip(cell[lo:lo + CHUNK].tolist(), said.tolist(), values[at].tolist()):
+            if c != current:
+                emitted = _emit(out, emitted, current, texts)
+                current, texts = c, []
+            prefix = prefixes.get(k)
+            if prefix is None:
+                v = k % len(vin_t)
+                s, sc = divmod(k // len(vin_t), len(code_t))
+                prefix = prefixes[k] = f"{sid_t[s]} {code_t[sc]} ({vin_t[v] or 'no vintage'}): "
+            texts.append(f"{prefix}{value:g}")
+    if len(cell):
+        emitted = _emit(out, emitted, current, texts)
+    for _ in range(emitted, len(starts)):
+        out.add("")
+
+
+def _emit(out: _Texts, emitted: int, cell: int, texts: list[str]) -> int:
+    """Add the cells without alternatives up to `cell`, then `cell`'s; the number of cells added."""
+    for _ in range(emitted, cell):
+        out.add("")
+    out.add("; ".join(texts))
+    return cell + 1
+
+
+def _per_text(column: pd.Series, fn: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """A number for every row of a text column, from `fn` applied once to its distinct texts."""
+    codes, texts = text_codes(column)
+    return np.asarray(fn(texts))[codes]
+
+
+def _ranks(texts: list[str]) -> np.ndarray:
+    """Each text's place among the distinct texts, sorted: equal texts rank equal."""
+    order = {t: i for i, t in enumerate(sorted(set(texts)))}
+    return np.array([order[t] for t in texts], dtype=np.int32)
 
 
 def check_scales(obs: pd.DataFrame, problems: list[Problem],
@@ -102,9 +203,10 @@ def check_scales(obs: pd.DataFrame, problems: list[Problem],
     if not len(shared):
         return obs
     drop = pd.Series(False, index=obs.index)
-    for indicator, part in shared.groupby("indicator", sort=True):
+    for indicator, part in shared.groupby("indicator", sort=True, observed=True):
         if part["file"].nunique() < 2:
             continue
+        part = as_text(part)
         wide = part.pivot_table(index=CELL[:1] + CELL[2:], columns="file", values="value", aggfunc="first")
         mismatches = []
         for a, b in combinations(sorted(wide.columns), 2):

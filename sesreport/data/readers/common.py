@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from ...errors import Problem
 
@@ -366,16 +367,29 @@ def cell_text(value: object) -> str:
 
 
 def frame(records: dict) -> pd.DataFrame:
-    """The raw table of a reader, with its column types."""
+    """The raw table of a reader, with its column types: numbers typed, texts categorical (a column
+    of millions of rows holds a few distinct texts; as strings it would take ten times the file)."""
     n = len(records["year"])
     for col in RAW_COLUMNS:
         records.setdefault(col, [""] * n)
-    df = pd.DataFrame({col: (np.asarray(records[col]) if isinstance(records[col], array) else records[col])
+    df = pd.DataFrame({col: (np.asarray(records[col]) if isinstance(records[col], array) else
+                             pd.Categorical(records[col]) if col in TEXT_COLUMNS else records[col])
                        for col in RAW_COLUMNS})
     df["year"] = df["year"].astype("int64")
     df["value"] = df["value"].astype("float64")
     df["line"] = df["line"].astype("int64")
     return df
+
+
+def stack(chunks: list[pd.DataFrame]) -> pd.DataFrame:
+    """Raw tables one after the other, their text columns categorical with the union of the categories
+    (sorted, as a single table's would be); `pd.concat` would turn them back into strings."""
+    if len(chunks) == 1:
+        return chunks[0]
+    out = pd.concat([c.drop(columns=list(TEXT_COLUMNS)) for c in chunks], ignore_index=True)
+    for col in TEXT_COLUMNS:
+        out[col] = union_categoricals([c[col] for c in chunks], sort_categories=True)
+    return out[RAW_COLUMNS]
 
 
 def empty_rows() -> pd.DataFrame:
@@ -451,7 +465,7 @@ class Collector:
         if not self.chunks:
             return last
         chunks, self.chunks = self.chunks + [last], []
-        return pd.concat(chunks, ignore_index=True)
+        return stack(chunks)
 
 
 def sex_code(text: str) -> str:
