@@ -381,9 +381,13 @@ def _audit(w: Writer, result, labels, country) -> Iterator[str]:
     items = [_("{indicator} (on average {mean} places, up to {max} for {country})").format(
         indicator=labels.get(code, code), mean=w.num(r["mean_abs_shift"], 1, "mean rank shift", where),
         max=w.num(r["max_abs_shift"], 0, "largest rank shift", where), country=country(r["max_country"]))
-        for code, r in loo.iterrows()]
-    yield (_("Leaving one indicator out at a time (and recomputing who has enough data), the ranks move most "
+        for code, r in loo.iterrows() if r["max_country"]]  # no country ranked both with and without it
+    if items:
+        yield (_("Leaving one indicator out at a time (and recomputing who has enough data), the ranks move most "
                  "without {items}.").format(items=w.list(items)))
+    else:
+        yield _("No country is ranked both with and without any one indicator, so what leaving an indicator out "
+                "does to the ranks cannot be measured.")
     m = audit.measures
     if "gdp_pc_ppp" in m or "life_expectancy" in m:
         rs = [_("{measure}: {r}").format(measure=labels.get(k, k), r=w.num(v["r"], 2, f"correlation with {k}",
