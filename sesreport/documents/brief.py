@@ -474,13 +474,7 @@ class BriefKind(DocumentKind):
         """The country configs are the brief's configuration; here, only what the brief draws."""
         problems = []
         for loaded in project.countries.values():
-            for sid, section in loaded.config.sections.items():
-                for j, chart in enumerate(section.charts):
-                    if chart.type not in CHART_TYPES:
-                        file, line = loaded.line_of(("sections", sid, "charts", j, "type"))
-                        problems.append(Problem(file, line, f"the brief draws no chart of type '{chart.type}'",
-                                                did_you_mean(chart.type, CHART_TYPES)
-                                                or f"use one of: {', '.join(sorted(CHART_TYPES))}"))
+            problems += unknown_charts(loaded.config.sections, "sections", loaded.line_of, "brief")
         return None, problems
 
     def plan(self, project, countries: list[str] | None) -> list[Job]:
@@ -518,3 +512,18 @@ class BriefKind(DocumentKind):
                         attachments=tuple(Attachment(*a) for a in doc.attachments(job.stem)),
                         figures=tuple(doc.figures), files=(("figures.json", figures),),
                         timings=tuple(doc.timings.items()))
+
+
+def unknown_charts(parts: dict, key: str, line_of: Callable[[tuple], tuple[str, int | None]],
+                   document: str) -> list[Problem]:
+    """A problem, at its line, for each chart of `parts` (a config's sections or topics) of a type
+    that no chart function draws."""
+    problems = []
+    for pid, part in parts.items():
+        for j, chart in enumerate(part.charts):
+            if chart.type not in CHART_TYPES:
+                file, line = line_of((key, pid, "charts", j, "type"))
+                problems.append(Problem(file, line, f"the {document} draws no chart of type '{chart.type}'",
+                                        did_you_mean(chart.type, CHART_TYPES)
+                                        or f"use one of: {', '.join(sorted(CHART_TYPES))}"))
+    return problems

@@ -29,7 +29,7 @@ from ..strategy.config import Block, LoadedStrategy, StrategyConfig, Topic, load
 from ..strategy.monitoring import Progress, progress, table
 from . import Attachment, BuildContext, Document, DocumentKind, Job
 from .annex import table_csv, table_xlsx
-from .brief import CHART_TYPES, ChartInputs, chart_records, country_name, peer_label
+from .brief import CHART_TYPES, ChartInputs, chart_records, country_name, peer_label, unknown_charts
 from .brief_figures import TracedView, key_figure, narrative_parts, statement_parts
 from .common import shared_context, sources_used
 from .strategy_figures import (
@@ -335,13 +335,7 @@ class StrategyKind(DocumentKind):
     def load_config(self, config_dir: Path, project) -> tuple[dict[str, LoadedStrategy] | None, list[Problem]]:
         loaded, problems = load_strategies(config_dir, project.catalog)
         for strategy in loaded.values():
-            for tid, topic in strategy.config.topics.items():
-                for j, chart in enumerate(topic.charts):
-                    if chart.type not in CHART_TYPES:
-                        file, line = strategy.line_of(("topics", tid, "charts", j, "type"))
-                        problems.append(Problem(file, line, f"the strategy draws no chart of type '{chart.type}'",
-                                                did_you_mean(chart.type, CHART_TYPES)
-                                                or f"use one of: {', '.join(sorted(CHART_TYPES))}"))
+            problems += unknown_charts(strategy.config.topics, "topics", strategy.line_of, "strategy")
         return (loaded or None), problems
 
     def check(self, project, ds: Dataset) -> list[Problem]:
