@@ -13,6 +13,7 @@ fail with a message naming the file, every other document is built, and the run 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -57,7 +58,8 @@ class Outcome:
         counts = {s: sum(r.status == s for r in self.results) for s in ("built", "unchanged", "failed")}
         documents = [{"key": r.job.key, "kind": r.job.kind, "name": r.job.name, "lang": r.job.lang,
                       "status": r.status, "pages": r.pages, "seconds": round(r.seconds, 3),
-                      "outputs": sorted(r.outputs), "error": r.error}
+                      "outputs": sorted(r.outputs), "error": r.error,
+                      "timings": {k: round(v, 3) for k, v in sorted(r.timings.items())}}
                      for r in sorted(self.results, key=lambda r: r.job.key)]
         return {**counts, "seconds": round(self.seconds, 3), "out": str(self.out), "documents": documents,
                 "unread": list(self.unread)}
@@ -84,7 +86,8 @@ def build(options: BuildOptions, console: Any) -> Outcome:
     # ---- nothing changed since the last build of this selection: answer before loading anything
     selection = json.dumps({"countries": sorted(options.countries), "lang": sorted(options.langs),
                             "document": sorted(options.kinds), "data": str(options.data_dir.resolve()),
-                            "config": str(options.config_dir.resolve())}, sort_keys=True)
+                            "config": str(options.config_dir.resolve()), "format": options.brief_format},
+                           sort_keys=True)
     from .data.files import links_leading_out
     from .render import TEMPLATES
 
@@ -103,7 +106,7 @@ def build(options: BuildOptions, console: Any) -> Outcome:
     from .project import check_project, load_project
 
     countries = list(options.countries) or None
-    project = load_project(options.config_dir, only=countries)
+    project = load_project(options.config_dir, only=countries, brief_format=options.brief_format)
     cache_dir = default_cache_dir(options.config_dir)
     ds = load_dataset(options.data_dir, options.config_dir, cache_dir=cache_dir, use_cache=options.use_cache,
                       partial=True)
@@ -150,16 +153,19 @@ def build(options: BuildOptions, console: Any) -> Outcome:
         if todo:
             assert lock.temp is not None
             setup = Setup(str(options.data_dir.resolve()), str(options.config_dir.resolve()), str(out.resolve()),
-                          as_of.isoformat(), str(cache_dir.resolve()), lock.generation, str(lock.temp))
+                          as_of.isoformat(), str(cache_dir.resolve()), lock.generation, str(lock.temp),
+                          options.brief_format)
             state = prepare_state(setup, ctx)
+            if not options.force:
+                state = dataclasses.replace(state, previous={j.key: manifest[j.key] for j in todo if j.key in manifest})
             workers = max(1, min(options.jobs or os.cpu_count() or 1, len(todo)))
             with _progress(console, len(todo)) as advance:
                 results += execute(todo, state, setup, workers, options.scheduler, advance)
         elapsed = time.perf_counter() - start
 
         for r in results:
-            if r.status == "built":
-                manifest[r.job.key] = {"hash": digests[r.job.key], "outputs": r.outputs}
+            if r.status == "built" or r.content is not None:  # built, or its printed content unchanged
+                manifest[r.job.key] = {"hash": digests[r.job.key], "outputs": r.outputs, "content": r.content}
             elif r.status == "failed":
                 manifest.pop(r.job.key, None)
         quick_records = manifest.setdefault(QUICK, {})

@@ -103,6 +103,15 @@ class Indicator(Strict):
     categories: dict[int, str] = Field(default_factory=dict)
     # the plausible range [low, high] (null: open), when the unit's own range does not fit
     bounds: tuple[float | None, float | None] | None = None
+    # what the indicator measures, shared by its series for women, men and all, or by other
+    # definitions of the same thing: a current series on the same subject heads a section or a key
+    # figure in place of an old one (None: the indicator is a subject of its own)
+    subject: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")
+    # the unit as a reader needs it, by language, where the unit alone says too little ("% of GDP")
+    unit_note: dict[str, str] = Field(default_factory=dict)
+    # current: in the prices of each year (nominal), so a change is partly inflation and never growth;
+    # constant: in the prices of one base year (real); None: not a money amount
+    prices: Literal["current", "constant"] | None = None
 
     @property
     def limits(self) -> tuple[float | None, float | None]:
@@ -122,6 +131,10 @@ class Indicator(Strict):
             raise ValueError("a coded indicator (unit: category) lists its codes under categories")
         if self.categories and self.unit != "category":
             raise ValueError("categories are for coded indicators (unit: category)")
+        if self.prices is not None and self.unit not in ("usd", "ppp_dollars"):
+            raise ValueError(f"prices is for money amounts (unit usd or ppp_dollars), not unit {self.unit}")
+        if self.unit_note and "en" not in self.unit_note:
+            raise ValueError("unit_note: give at least the English text ('en')")
         if self.bounds is not None:
             low, high = self.bounds
             if low is not None and high is not None and low >= high:
@@ -180,6 +193,17 @@ class Catalog:
 
     def __iter__(self):
         return iter(self.indicators)
+
+    def subject(self, code: str) -> str:
+        """What `code` measures: its declared subject, else the indicator itself."""
+        return self.indicators[code].subject or code
+
+    def same_subject(self, code: str) -> list[str]:
+        """The other indicators on the subject of `code`: those of the same sex first, then those for
+        everyone, then the rest, each in catalog order."""
+        subject, sex = self.subject(code), self.indicators[code].sex
+        others = [c for c in self.indicators if c != code and self.subject(c) == subject]
+        return sorted(others, key=lambda c: (self.indicators[c].sex != sex, self.indicators[c].sex != "T"))
 
     def label(self, code: str, lang: str = "en") -> str:
         ind = self.indicators[code]

@@ -3,6 +3,11 @@
 Every chart comes with alt text that says what it shows and its key numbers. Output is
 deterministic: the same data give the same bytes. Layout is computed from the font's own
 metrics instead of matplotlib's constrained layout, which would draw every chart twice.
+
+Text in a script Source Sans Pro lacks (a peer's name in Georgian, Arabic or Chinese) stays text:
+its element names Source Sans Pro and then the pinned fallback families its characters need
+(:func:`sesreport.fonts.text_families`), which WeasyPrint and the browser resolve to the fonts the
+document embeds, and its width is measured in those fonts.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import functools
 import io
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import unescape
 from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
@@ -27,6 +34,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
 
+from . import fonts  # noqa: E402
 from .catalog import Indicator  # noqa: E402
 from .fonts import SANS, font_path, register_matplotlib  # noqa: E402
 from .i18n import Lang  # noqa: E402
@@ -47,6 +55,9 @@ MM = 1 / 25.4
 PT = 1 / 72
 HALF = (82 * MM, 52 * MM)
 FULL = (170 * MM, 84 * MM)
+PROFILE = (170 * MM, 62 * MM)
+COMPACT = (86 * MM, 42 * MM)  # a half-width chart of the two-page brief
+COMPACT_PROFILE = (86 * MM, 66 * MM)
 FONT_SIZE = 7.0
 SMALL = 6.5
 
@@ -54,7 +65,9 @@ STYLE: dict[str, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "sesreport",
     "text.hinting": "no_hinting",
-    "font.family": SANS,
+    # matplotlib measures (and would draw) each character in the first of these that has it; the SVG
+    # names only the families a text needs (see _svg)
+    "font.family": [SANS, *dict.fromkeys(family for family, _, _ in fonts.fallbacks())],
     "font.size": FONT_SIZE,
     "axes.edgecolor": GREY,
     "axes.labelcolor": INK,
@@ -83,7 +96,9 @@ class Chart:
     `labels` are the annotations (not the axis ticks, which are scale): each one the printed text and
     what it labels, `{"text", "value"}` with `"year"` (a series' last point; `"panel"` in small
     multiples), `"iso3"` (a country's bar) or `"row"` (a row of the profile), so that a document can
-    record the observation behind it.
+    record the observation behind it; or `{"text", "setting"}`, a legend that prints a configured
+    setting (the band's minimum of peers, `"min_peers"`), with `"band"`: each year the band is drawn,
+    the number of peers and who they are.
     """
 
     svg: str
@@ -92,8 +107,13 @@ class Chart:
     labels: tuple[dict, ...] = ()
 
 
-@functools.lru_cache(maxsize=4)
-def _face(weight: str) -> FT2Font:
+WEIGHTS = {"regular": 400, "semibold": 600, "bold": 700}
+
+
+@functools.lru_cache(maxsize=16)
+def _face(weight: str, family: str = SANS) -> FT2Font:
+    if family != SANS:
+        return FT2Font(str(fonts.fallback_file(family, WEIGHTS[weight])))
     name = {"regular": "SourceSansPro-Regular.ttf", "bold": "SourceSansPro-Bold.ttf",
             "semibold": "SourceSansPro-Semibold.ttf"}[weight]
     return FT2Font(str(font_path(SANS, name)))
@@ -105,12 +125,27 @@ os.register_at_fork(after_in_child=_face.cache_clear)
 
 
 def text_width(text: str, size: float, weight: str = "regular") -> float:
-    """Width of a one-line text in inches, from the font's unhinted metrics, with a little slack
-    for the PDF renderer's own shaping."""
-    face = _face(weight)
-    face.set_size(size, 720)
-    face.set_text(text, 0.0)
-    return face.get_width_height()[0] / 64 / 720 * 1.06
+    """Width of a one-line text in inches, from the fonts' unhinted metrics (each run of characters
+    in the font that sets it), with a little slack for the PDF renderer's own shaping."""
+    width = 0
+    for family, run in _runs(text):
+        face = _face(weight, family)
+        face.set_size(size, 720)
+        face.set_text(run, 0.0)
+        width += face.get_width_height()[0]
+    return width / 64 / 720 * 1.06
+
+
+def _runs(text: str) -> list[tuple[str, str]]:
+    """`text` cut into runs of characters set in the same family."""
+    runs: list[tuple[str, str]] = []
+    for char in text:
+        family = fonts.fallback_family(char) or SANS
+        if runs and runs[-1][0] == family:
+            runs[-1] = (family, runs[-1][1] + char)
+        else:
+            runs.append((family, char))
+    return runs
 
 
 def _figure(size: tuple[float, float]) -> Figure:
@@ -134,7 +169,21 @@ def _svg(fig: Figure) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
+    text = _TEXT.sub(_name_families, text)
     return text[text.find("<svg"):]  # the prolog and DOCTYPE are noise once embedded
+
+
+_TEXT = re.compile(r'(<text style="[^"]*?font-family: )([^;"]*)([^>]*>)(.*?)(</text>)', re.DOTALL)
+
+
+def _name_families(match: re.Match[str]) -> str:
+    """A text element's font-family: Source Sans Pro and the fallbacks its characters need.
+
+    Without a space after the commas: WeasyPrint's SVG text splits the list at each comma and strips
+    quotes but not spaces, so that `'A', 'B'` would look for a family named ` "B` and fall back to
+    a system font (WeasyPrint 70)."""
+    families = ",".join(f"'{family}'" for family in fonts.text_families(unescape(re.sub(r"<[^>]*>", "", match[4]))))
+    return match[1] + families + match[3] + match[4] + match[5]
 
 
 def _decimals_for(values: np.ndarray) -> int:
@@ -158,12 +207,47 @@ def _value_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
     return np.asarray(MaxNLocator(nbins=n, min_n_ticks=3).tick_values(lo, hi))
 
 
-def _legend_items(lang: Lang, country: str, band: bool) -> list[tuple]:
-    items: list[tuple[Artist, str]] = [(Line2D([], [], color=BLUE, lw=1.5), country),
-             (Line2D([], [], color=VERMILLION, lw=1.1, ls=(0, (4, 2))), lang.gettext("Peer median"))]
+def _legend_items(lang: Lang, country: str, band: bool, min_peers: int = 5) -> list[tuple]:
+    """The country's line and, where a chart draws them, the peer median and the band, which says how
+    many peers it needs (see `compute.peer_band`)."""
+    items: list[tuple[Artist, str]] = [(Line2D([], [], color=BLUE, lw=1.5), country)]
     if band:
-        items.append((Patch(color=BAND, lw=0), lang.gettext("Peer range (10th–90th percentile)")))
+        items.append((Line2D([], [], color=VERMILLION, lw=1.1, ls=(0, (4, 2))), lang.gettext("Peer median")))
+        items.append((Patch(color=BAND, lw=0), band_label(lang, min_peers)))
     return items
+
+
+def band_label(lang: Lang, min_peers: int) -> str:
+    """What the band is, as its legend says it: "Peer range, 10th–90th percentile (at least 5 peers)"."""
+    return lang.ngettext("Peer range, 10th–90th percentile (at least %(num)d peer)",
+                         "Peer range, 10th–90th percentile (at least %(num)d peers)", min_peers) % {"num": min_peers}
+
+
+def _year_runs(years: np.ndarray) -> list[slice]:
+    """The runs of consecutive years, as slices of `years` (sorted)."""
+    cuts = np.flatnonzero(np.diff(years) != 1) + 1
+    edges = [0, *cuts.tolist(), len(years)]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _segments(history: pd.DataFrame) -> list[pd.DataFrame]:
+    """The country's series cut at its breaks (the `segment` column of `compute.segmented`), if any."""
+    if "segment" not in history:
+        return [history]
+    return [part for _, part in history.groupby("segment", sort=True)]
+
+
+def _band_years(band: pd.DataFrame) -> list[dict]:
+    """Each year of a band with the number of peers it rests on and who they are (when `band` says)."""
+    peers = band["peers"] if "peers" in band else [""] * len(band)
+    return [{"year": int(y), "n": int(n), "peers": p.split(",") if p else []}
+            for y, n, p in zip(band["year"], band["n"], peers)]
+
+
+def breaks_shown(history: pd.DataFrame) -> list[tuple[int, int]]:
+    """(last year before, first year after) of each break inside the history a chart draws."""
+    parts = _segments(history)
+    return [(int(a["year"].iloc[-1]), int(b["year"].iloc[0])) for a, b in zip(parts[:-1], parts[1:])]
 
 
 def _place_legend(fig: Figure, items: list[tuple], width: float, top: float) -> float:
@@ -191,7 +275,10 @@ def _place_legend(fig: Figure, items: list[tuple], width: float, top: float) -> 
 def _trend_axes(fig: Figure, rect: tuple[float, float, float, float], history: pd.DataFrame, band: pd.DataFrame,
                 lang: Lang, first: int, last: int, line_width: float = 1.5) -> dict:
     """Draw a country line against the peer median and band in `rect` (inches: left, bottom, w, h); gives
-    the label printed at the line's last point (see `Chart.labels`)."""
+    the label printed at the line's last point (see `Chart.labels`).
+
+    A history with a `segment` column (`compute.segmented`) is drawn one segment at a time, the first
+    point after each break marked "b"; the band is drawn over the years it has, each run on its own."""
     width, height = fig.get_size_inches()
     values = np.concatenate([history["value"].to_numpy(dtype=float)]
                             + ([band["low"].to_numpy(dtype=float), band["high"].to_numpy(dtype=float)]
@@ -208,12 +295,21 @@ def _trend_axes(fig: Figure, rect: tuple[float, float, float, float], history: p
     ax = fig.add_axes(((left + gutter) / width, bottom / height, (w - gutter) / width, h / height))
     ax.grid(axis="y")
     ax.set_axisbelow(True)
-    if len(band):
-        ax.fill_between(band["year"], band["low"], band["high"], color=BAND, lw=0, zorder=1)
-        ax.plot(band["year"], band["median"], color=VERMILLION, lw=1.1, ls=(0, (4, 2)), zorder=2)
-    ax.plot(history["year"], history["value"], color=BLUE, lw=line_width, zorder=3)
-    if len(history) <= 12:  # sparse survey series: show where the observations are
-        ax.plot(history["year"], history["value"], ls="none", marker="o", ms=2.2, color=BLUE, zorder=3)
+    if len(band):  # only over the years the band holds: a gap in its years is a gap in the drawing
+        for run in _year_runs(band["year"].to_numpy()):
+            part = band.iloc[run]
+            ax.fill_between(part["year"], part["low"], part["high"], color=BAND, lw=0, zorder=1)
+            ax.plot(part["year"], part["median"], color=VERMILLION, lw=1.1, ls=(0, (4, 2)), zorder=2)
+    parts = _segments(history)
+    for k, part in enumerate(parts):  # no line across a break in series
+        ax.plot(part["year"], part["value"], color=BLUE, lw=line_width, zorder=3)
+        if len(history) <= 12 or len(part) == 1:  # sparse survey series: show where the observations are
+            ax.plot(part["year"], part["value"], ls="none", marker="o", ms=2.2, color=BLUE, zorder=3)
+        if k:  # the first point after a break: an open marker and "b", as in the tables
+            start = (float(part["year"].iloc[0]), float(part["value"].iloc[0]))
+            ax.plot(*start, ls="none", marker="o", ms=3.4, mfc="white", mec=BLUE, mew=0.9, zorder=4)
+            ax.annotate("b", start, xytext=(0, 3.5), textcoords="offset points", ha="center", va="bottom",
+                        color=INK, fontsize=SMALL, fontstyle="italic", zorder=4)
     ax.yaxis.set_major_locator(FixedLocator(ticks.tolist()))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: lang.number(v, decimals)))
     ax.set_ylim(ticks[0], ticks[-1])
@@ -231,22 +327,27 @@ def _trend_axes(fig: Figure, rect: tuple[float, float, float, float], history: p
 
 @styled
 def trend(history: pd.DataFrame, band: pd.DataFrame, ind: Indicator, country: str, peer_label: str,
-          lang: Lang, size: tuple[float, float] = HALF) -> Chart | None:
+          lang: Lang, size: tuple[float, float] = HALF, min_peers: int = 5) -> Chart | None:
     """The country's series against the peers' median and 10th–90th percentile range.
 
     The chart's title is the document's figure caption, so that it is translated and read as text.
+    `history` may carry a `segment` column (`compute.segmented`): no line is drawn across a break.
+    `band` is `compute.peer_band`'s, which needed `min_peers` peers a year (the legend says so).
     """
     if not len(history):
         return None
     fig = _figure(size)
     width, height = size
-    legend = _place_legend(fig, _legend_items(lang, country, bool(len(band))), width, 0.0)
+    legend = _place_legend(fig, _legend_items(lang, country, bool(len(band)), min_peers), width, 0.0)
     first = int(min(history["year"].min(), band["year"].min() if len(band) else history["year"].min()))
     last = int(history["year"].max())
     bottom = 14 * PT
     label = _trend_axes(fig, (0.0, bottom, width - 2 * PT, height - legend - bottom - 6 * PT), history, band, lang,
                         first, last)
-    return Chart(_svg(fig), _trend_alt(history, band, ind, country, peer_label, lang), "trend", (label,))
+    legend_label = ({"text": band_label(lang, min_peers), "setting": "min_peers", "band": _band_years(band)},
+                    ) if len(band) else ()
+    return Chart(_svg(fig), _trend_alt(history, band, ind, country, peer_label, lang), "trend",
+                 (label, *legend_label))
 
 
 def _trend_alt(history, band, ind, country, peer_label, lang: Lang) -> str:
@@ -258,6 +359,9 @@ def _trend_alt(history, band, ind, country, peer_label, lang: Lang) -> str:
     text += ". " + lang.gettext("{country}: {start} in {first}, {end} in {last}.").format(
         country=country, start=lang.value(float(first["value"]), ind), first=int(first["year"]),
         end=lang.value(float(last["value"]), ind), last=int(last["year"]))
+    for before, after in breaks_shown(history):
+        text += " " + lang.gettext("The series breaks between {before} and {after}; the line is not drawn "
+                                   "across the break.").format(before=before, after=after)
     at = band[band["year"] == last["year"]] if len(band) else band
     if len(at):
         text += " " + lang.gettext("Peer median in {year}: {value}.").format(
@@ -265,80 +369,160 @@ def _trend_alt(history, band, ind, country, peer_label, lang: Lang) -> str:
     return text
 
 
+#: up to this many countries a ranking chart names every bar and prints its value
+LABEL_EVERY_BAR = 15
+
+
+def fitted_axis(values: np.ndarray, ind: Indicator, n: int = 4) -> tuple[np.ndarray, float, float]:
+    """Nice ticks and the limits of a bar chart's value axis, fitted to the values: from zero (or below
+    a negative minimum) to the next tick when that is near the largest value, else to the next fifth of
+    a tick step past it; never past the most the indicator can take when the data stay inside it (a
+    percentage stops at 100). Gives the ticks inside the limits, and the limits."""
+    values = np.asarray(values, dtype=float)
+    lo, hi = min(float(np.nanmin(values)), 0.0), max(float(np.nanmax(values)), 0.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    ticks = _value_ticks(lo, hi, n)
+    span, minor = float(ticks[-1] - ticks[0]), float(ticks[1] - ticks[0]) / 5
+    top = float(ticks[-1]) if ticks[-1] - hi <= 0.1 * span else float(np.ceil(hi / minor - 1e-9)) * minor
+    bottom = float(ticks[0]) if lo - ticks[0] <= 0.1 * span else float(np.floor(lo / minor + 1e-9)) * minor
+    upper = ind.limits[1]
+    if upper is not None and hi <= upper:
+        top = min(top, float(upper))
+    inside = ticks[(ticks >= bottom - 1e-9) & (ticks <= top + 1e-9)]
+    return inside, bottom, top
+
+
 @styled
 def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicator, lang: Lang,
             median: float | None, size: tuple[float, float] = HALF) -> Chart | None:
-    """Peers ranked best to worst, the country highlighted; bars labelled by name up to 22 countries."""
+    """Peers ranked best to worst, the country highlighted, the peer median a labelled line.
+
+    Up to `LABEL_EVERY_BAR` countries every bar carries the country's name and value; above that, the
+    bars stand unnamed and only the country, the highest and the lowest value are labelled. The value
+    axis is fitted to the data (`fitted_axis`). `Chart.labels` holds every printed value: `"iso3"`
+    for a country's, `"median"` for the peer median's.
+    """
     if iso3 not in set(values["iso3"]) or len(values) < 2:
         return None
     ascending = ind.direction == "lower_better"
     data = values.sort_values(["value", "iso3"], ascending=[ascending, True]).reset_index(drop=True)
-    n = len(data)
-    colors = [BLUE if c == iso3 else LIGHT for c in data["iso3"]]
     fig = _figure(size)
-    width, height = size
+    decimals = _label_decimals(data["value"])
+    printed: list[dict] = []
     top = 0.0
     if median is not None:
-        top = _place_legend(fig, [(Line2D([], [], color=VERMILLION, lw=1, ls=(0, (4, 2))),
-                                   lang.gettext("Peer median"))], width, 0.0)
-    vmax = float(max(data["value"].max(), median or 0))
-    vmin = float(min(data["value"].min(), 0))
-    ticks = _value_ticks(vmin, vmax, 4)
-    decimals = _decimals_for(ticks)
+        shown = lang.number(median, decimals)
+        printed.append({"text": shown, "value": float(median), "median": True})
+        top = _place_legend(fig, [(Line2D([], [], color=VERMILLION, lw=1, ls=(0, (4, 2))), lang.gettext(
+            "{country}: {value}").format(country=lang.gettext("Peer median"), value=shown))], size[0], 0.0)
+    draw = _every_bar if len(data) <= LABEL_EVERY_BAR else _extremes_only
+    printed += draw(fig, data, iso3, names, ind, lang, median, top, decimals)
+    return Chart(_svg(fig), _ranking_alt(data, iso3, names, ind, lang, median), "ranking", tuple(printed))
+
+
+def _bar_label(row: pd.Series, decimals: int, lang: Lang) -> dict:
+    value = float(row["value"])
+    return {"text": lang.number(value, decimals), "iso3": str(row["iso3"]), "value": value}
+
+
+def _every_bar(fig: Figure, data: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicator, lang: Lang,
+               median: float | None, top: float, decimals: int) -> list[dict]:
+    """Horizontal bars, each named on the left and with its value at its end."""
+    width, height = fig.get_size_inches()
+    n = len(data)
+    label_size = 6.0 if n > 10 else SMALL
+    labels = [names.get(c, c) for c in data["iso3"]]
+    printed = [_bar_label(row, decimals, lang) for _, row in data.iterrows()]
+    weight = ["bold" if c == iso3 else "regular" for c in data["iso3"]]
+    gutter = max(text_width(s, label_size, w) for s, w in zip(labels, weight)) + 4 * PT
+    room = max(text_width(p["text"], label_size, "bold") for p in printed) + 4 * PT
+    ticks, lo, hi = fitted_axis(data["value"].to_numpy(), ind)
+    left_room = room if lo < 0 else 0.0  # a negative bar's value sits left of its end
+    bottom = 12 * PT
+    ax_w = width - gutter - room - left_room
+    ax = fig.add_axes(((gutter + left_room) / width, bottom / height, ax_w / width,
+                       (height - top - bottom - 5 * PT) / height))
+    y = np.arange(n)
+    colors = [BLUE if c == iso3 else LIGHT for c in data["iso3"]]
+    ax.barh(y, data["value"], color=colors, height=0.72, zorder=2)
+    ax.set_yticks(y, labels, fontsize=label_size)
+    for tick, c in zip(ax.get_yticklabels(), data["iso3"]):
+        if c == iso3:
+            tick.set_fontweight("bold")
+            tick.set_color(BLUE)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.grid(axis="x")
+    ax.set_axisbelow(True)
+    ax.spines["left"].set_visible(False)
+    tick_decimals = _decimals_for(ticks)
+    ax.xaxis.set_major_locator(FixedLocator(ticks.tolist()))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: lang.number(v, tick_decimals)))
+    ax.set_xlim(lo, hi)
+    for i, p in enumerate(printed):
+        mine = p["iso3"] == iso3
+        ax.annotate(p["text"], (p["value"], i), xytext=(2 if p["value"] >= 0 else -2, 0), textcoords="offset points",
+                    ha="left" if p["value"] >= 0 else "right", va="center", fontsize=label_size,
+                    color=BLUE if mine else INK, fontweight="bold" if mine else "normal", annotation_clip=False,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"}, zorder=4)
+    if median is not None:
+        ax.axvline(median, color=VERMILLION, lw=1, ls=(0, (4, 2)), zorder=3)
+    return printed
+
+
+def _extremes_only(fig: Figure, data: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicator, lang: Lang,
+                   median: float | None, top: float, decimals: int) -> list[dict]:
+    """Vertical unnamed bars; the country, the highest and the lowest value labelled with name and value."""
+    width, height = fig.get_size_inches()
+    n = len(data)
+    ticks, lo, hi = fitted_axis(data["value"].to_numpy(), ind)
+    tick_decimals = _decimals_for(ticks)
+    gutter = max(text_width(lang.number(float(t), tick_decimals), SMALL) for t in ticks) + 4 * PT
+    bottom = 12 * PT
+    ax_h = height - top - bottom - 5 * PT
+    ax = fig.add_axes((gutter / width, bottom / height, (width - gutter - 2 * PT) / width, ax_h / height))
+    colors = [BLUE if c == iso3 else LIGHT for c in data["iso3"]]
+    ax.bar(np.arange(n), data["value"], color=colors, width=0.8, zorder=2)
+    ax.set_xticks([])
+    ax.set_xlim(-0.8, n - 0.2)
+    ax.grid(axis="y")
+    ax.set_axisbelow(True)
+    line = 10 * PT  # two rows of labels above the highest bar: the extremes', then the country's above them
+    headroom = (hi - lo) * 2 * line / max(ax_h - 2 * line, line)
+    ax.yaxis.set_major_locator(FixedLocator(ticks.tolist()))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: lang.number(v, tick_decimals)))
+    ax.set_ylim(lo, hi + headroom)
+    ax.spines["left"].set_bounds(lo, hi)
+    if median is not None:
+        ax.axhline(median, color=VERMILLION, lw=1, ls=(0, (4, 2)), zorder=3)
     pos = int(np.flatnonzero(data["iso3"].to_numpy() == iso3)[0])
-    printed: list[dict] = []
-    if n <= 22:
-        label_size = 6.0 if n > 14 else SMALL
-        labels = [names.get(c, c) for c in data["iso3"]]
-        gutter = max(text_width(s, label_size, "bold" if c == iso3 else "regular")
-                     for s, c in zip(labels, data["iso3"])) + 4 * PT
-        bottom = 12 * PT
-        ax = fig.add_axes((gutter / width, bottom / height, (width - gutter - 4 * PT) / width,
-                           (height - top - bottom - 5 * PT) / height))
-        y = np.arange(n)
-        ax.barh(y, data["value"], color=colors, height=0.72, zorder=2)
-        ax.set_yticks(y, labels, fontsize=label_size)
-        ax.get_yticklabels()[pos].set_fontweight("bold")
-        ax.get_yticklabels()[pos].set_color(BLUE)
-        ax.set_ylim(n - 0.5, -0.5)
-        ax.grid(axis="x")
-        ax.set_axisbelow(True)
-        ax.spines["left"].set_visible(False)
-        ax.xaxis.set_major_locator(FixedLocator(ticks.tolist()))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: lang.number(v, decimals)))
-        ax.set_xlim(ticks[0], ticks[-1])
-        if median is not None:
-            ax.axvline(median, color=VERMILLION, lw=1, ls=(0, (4, 2)), zorder=3)
-    else:
-        tick_labels = [lang.number(float(t), decimals) for t in ticks]
-        gutter = max(text_width(s, SMALL) for s in tick_labels) + 4 * PT
-        bottom = 12 * PT
-        ax = fig.add_axes((gutter / width, bottom / height, (width - gutter - 2 * PT) / width,
-                           (height - top - bottom - 5 * PT) / height))
-        x = np.arange(n)
-        ax.bar(x, data["value"], color=colors, width=0.8, zorder=2)
-        ax.set_xticks([])
-        ax.set_xlim(-0.8, n - 0.2)
-        ax.grid(axis="y")
-        ax.set_axisbelow(True)
-        headroom = ticks[-1] + (ticks[-1] - ticks[0]) * 0.28
-        ax.yaxis.set_major_locator(FixedLocator(ticks.tolist()))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: lang.number(v, decimals)))
-        ax.set_ylim(ticks[0], headroom)
-        value = float(data.at[pos, "value"])
-        where = pos / max(n - 1, 1)
-        shown = lang.number(value, _label_decimals(data["value"]))
-        printed.append({"text": shown, "iso3": iso3, "value": value})
-        ax.annotate(lang.gettext("{country}: {value}").format(country=names.get(iso3, iso3), value=shown),
-                    (pos, value), xytext=(pos, ticks[-1] + (ticks[-1] - ticks[0]) * 0.1), textcoords="data",
-                    ha="center" if 0.25 < where < 0.75 else ("left" if where <= 0.25 else "right"),
-                    va="bottom", color=BLUE, fontsize=FONT_SIZE, fontweight="semibold",
-                    bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"},
-                    arrowprops={"arrowstyle": "-", "color": BLUE, "lw": 0.6, "shrinkA": 0, "shrinkB": 1})
-        if median is not None:
-            ax.axhline(median, color=VERMILLION, lw=1, ls=(0, (4, 2)), zorder=3)
-        ax.set_xlabel(lang.gettext("countries, most to least favourable") if ind.direction != "neutral"
-                      else lang.gettext("countries, highest to lowest"), fontsize=SMALL, color=MUTED, labelpad=2)
+    values = data["value"].to_numpy(dtype=float)
+    extremes = sorted({int(np.argmax(values)), int(np.argmin(values))} - {pos})
+    printed = []
+    for i in [*extremes, pos]:
+        row = data.iloc[i]
+        label = _bar_label(row, decimals, lang)
+        printed.append(label)
+        text = lang.gettext("{country}: {value}").format(country=names.get(label["iso3"], label["iso3"]),
+                                                         value=label["text"])
+        where = i / max(n - 1, 1)
+        ha = "center" if 0.25 < where < 0.75 else ("left" if where <= 0.25 else "right")
+        mine = i == pos
+        style: dict[str, Any] = {
+            "ha": ha, "va": "bottom", "fontsize": FONT_SIZE if mine else SMALL, "annotation_clip": False,
+            "color": BLUE if mine else INK, "fontweight": "semibold" if mine else "normal",
+            "bbox": {"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"}, "zorder": 4 if mine else 6}
+        ax.annotate(text, (i, max(label["value"], 0.0)), xytext=(i, hi + headroom * (0.55 if mine else 0.08)),
+                    textcoords="data", arrowprops={"arrowstyle": "-", "color": BLUE if mine else GREY, "lw": 0.6,
+                                                   "shrinkA": 0, "shrinkB": 1}, **style)
+    ax.set_xlabel(lang.gettext("countries, most to least favourable") if ind.direction != "neutral"
+                  else lang.gettext("countries, highest to lowest"), fontsize=SMALL, color=MUTED, labelpad=2)
+    return printed
+
+
+def _ranking_alt(data: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicator, lang: Lang,
+                 median: float | None) -> str:
+    pos = int(np.flatnonzero(data["iso3"].to_numpy() == iso3)[0])
     years = sorted({int(y) for y in data["year"]})
     span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
     mine = float(data.at[pos, "value"])
@@ -346,17 +530,17 @@ def ranking(values: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indicat
     rank = int(better.sum()) + 1  # ties share the better rank, as in the tables
     alt = lang.gettext("Bar chart ranking {n} countries by {indicator} (latest values, {years}); "
                        "{country} is {rank} with {value}").format(
-        n=n, indicator=lang.indicator(ind), years=span, country=names.get(iso3, iso3), rank=lang.ordinal(rank),
-        value=lang.value(mine, ind))
+        n=len(data), indicator=lang.indicator(ind), years=span, country=names.get(iso3, iso3),
+        rank=lang.ordinal(rank), value=lang.value(mine, ind))
     if median is not None:
         alt += lang.gettext(", against a peer median of {median}").format(median=lang.value(median, ind))
-    return Chart(_svg(fig), alt + ".", "ranking", tuple(printed))
+    return alt + "."
 
 
 @styled
 def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], country: str, lang: Lang,
-                    size: tuple[float, float] = FULL) -> Chart | None:
-    """A grid of small trend charts sharing one legend and one time axis."""
+                    size: tuple[float, float] = FULL, min_peers: int = 5) -> Chart | None:
+    """A grid of small trend charts sharing one legend and one time axis (each panel as `trend`)."""
     panels = [p for p in panels if len(p[1])]
     if not panels:
         return None
@@ -366,10 +550,11 @@ def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], 
     cell_h = 36 * MM
     title_h = 11 * PT
     legend_probe = _figure((width, 1))
-    legend_h = _place_legend(legend_probe, _legend_items(lang, country, True), width, 0.0)
+    banded = any(len(b) for _, _, b in panels)
+    legend_h = _place_legend(legend_probe, _legend_items(lang, country, banded, min_peers), width, 0.0)
     height = legend_h + 4 * PT + rows * (cell_h + title_h)
     fig = _figure((width, height))
-    legend_h = _place_legend(fig, _legend_items(lang, country, any(len(b) for _, _, b in panels)), width, 0.0)
+    legend_h = _place_legend(fig, _legend_items(lang, country, banded, min_peers), width, 0.0)
     first = min(int(h["year"].min()) for _, h, _ in panels)
     last = max(int(h["year"].max()) for _, h, _ in panels)
     gap = 7 * MM
@@ -386,16 +571,22 @@ def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], 
         labels.append({**_trend_axes(fig, (x, bottom, cell_w - 2 * PT, cell_h - 14 * PT), history, band, lang, first,
                                      last, line_width=1.3), "panel": i})
         end = history.iloc[-1]
-        alts.append(lang.gettext("{indicator}: {value} in {year}").format(
+        alt = lang.gettext("{indicator}: {value} in {year}").format(
             indicator=lang.indicator(ind, short=True), value=lang.value(float(end["value"]), ind),
-            year=int(end["year"])))
+            year=int(end["year"]))
+        for before, after in breaks_shown(history):
+            alt += lang.gettext(" (series break between {before} and {after})").format(before=before, after=after)
+        alts.append(alt)
     alt = lang.gettext("Small multiples for {country}, each line against the peer median: ").format(country=country)
+    if banded:
+        labels.append({"text": band_label(lang, min_peers), "setting": "min_peers",
+                       "band": [{**y, "panel": i} for i, (_, _, b) in enumerate(panels) for y in _band_years(b)]})
     return Chart(_svg(fig), alt + "; ".join(alts) + ".", "small_multiples", tuple(labels))
 
 
 @styled
 def profile(rows: list[tuple[str, float | None, float | None]], country: str, lang: Lang,
-            size: tuple[float, float] = (170 * MM, 62 * MM)) -> Chart | None:
+            size: tuple[float, float] = PROFILE) -> Chart | None:
     """The security profile: each form's index for the country (dot) against the peer median (tick).
 
     `rows` are (form label, country value or None, peer median or None) on the 0–1 index scale.
@@ -408,15 +599,21 @@ def profile(rows: list[tuple[str, float | None, float | None]], country: str, la
              (Line2D([], [], color=VERMILLION, marker="|", ls="none", ms=9, mew=1.6), lang.gettext("Peer median"))]
     top = _place_legend(fig, items, width, 0.0)
     missing = lang.gettext("insufficient data")
-    gutter = max(text_width(label, FONT_SIZE) for label, _, _ in rows) + 6 * PT
+    stacked = width < 120 * MM  # a half-width profile: each form's name above its row, not beside it
+    gutter = 4 * PT if stacked else max(text_width(label, FONT_SIZE) for label, _, _ in rows) + 6 * PT
     bottom = 24 * PT  # tick labels and the axis title below them
     ax = fig.add_axes((gutter / width, bottom / height, (width - gutter - 10 * PT) / width,
                        (height - top - bottom - 6 * PT) / height))
     n = len(rows)
     y = np.arange(n)
     ax.set_xlim(0, 1)
-    ax.set_ylim(n - 0.5, -0.5)
-    ax.set_yticks(y, [label for label, _, _ in rows], fontsize=FONT_SIZE)
+    ax.set_ylim(n - 0.5, -0.5 - (0.5 if stacked else 0))
+    if stacked:
+        ax.set_yticks([])
+        for i, (label, _, _) in enumerate(rows):
+            ax.text(0, i - 0.3, label, va="bottom", ha="left", fontsize=SMALL, color=INK, zorder=3)
+    else:
+        ax.set_yticks(y, [label for label, _, _ in rows], fontsize=FONT_SIZE)
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     ax.xaxis.set_major_locator(FixedLocator([0, 0.2, 0.4, 0.6, 0.8, 1.0]))
@@ -435,8 +632,9 @@ def profile(rows: list[tuple[str, float | None, float | None]], country: str, la
             described.append(lang.gettext("{form}: insufficient data").format(form=label))
             continue
         ax.plot([value], [i], marker="o", ms=6, color=BLUE, zorder=3)
-        ax.annotate(lang.number(value, 2), (value, i), xytext=(0, 6), textcoords="offset points", ha="center",
-                    va="bottom", fontsize=SMALL, color=BLUE, fontweight="semibold")
+        ax.annotate(lang.number(value, 2), (value, i), xytext=(0, 6) if not stacked else (0, -5),
+                    textcoords="offset points", ha="center", va="bottom" if not stacked else "top", fontsize=SMALL,
+                    color=BLUE, fontweight="semibold")
         labels.append({"text": lang.number(value, 2), "row": i, "value": value})
         text = lang.gettext("{form}: {value}").format(form=label, value=lang.number(value, 2))
         if median is not None:

@@ -51,6 +51,9 @@ def _selection(p: argparse.ArgumentParser) -> None:
                    help="only these document kinds, e.g. brief, annex, strategy (repeatable; --document is an alias)")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help="parallel workers (default: number of cores)")
+    p.add_argument("--format", dest="brief_format", choices=["two_page", "full"], default=None,
+                   help="the form of every brief: two_page (front and back) or full (every table and chart); "
+                        "default: as each country config says (format:, two_page unless set)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,7 +202,8 @@ def build_options(args, **overrides) -> BuildOptions:
         countries=tuple(c.upper() for c in args.countries), langs=tuple(args.lang or ()),
         kinds=tuple(args.document or ()), as_of=parse_as_of(args.as_of), jobs=args.jobs,
         force=getattr(args, "force", False), use_cache=not getattr(args, "no_cache", False),
-        scheduler=getattr(args, "scheduler", None), json=getattr(args, "json", False))
+        scheduler=getattr(args, "scheduler", None), json=getattr(args, "json", False),
+        brief_format=getattr(args, "brief_format", None))
     fields.update(overrides)
     return BuildOptions(**fields)
 

@@ -2,6 +2,8 @@
 
 Nothing here reads files or formats text. Every figure carries the observations it came from
 (source, vintage, file and line), so a printed number can be traced back to the published cell.
+The editorial rules (`Rules`) decide what may be said: no change across a series break
+(`breaks`), no peer statistic from fewer peers than the configured minimum.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .breaks import Break, find_breaks, segments
 from .catalog import Indicator
 
 Trend = Literal["rising", "falling", "stable"]
@@ -90,12 +93,30 @@ HORIZONS = (5, 10)
 TREND_HORIZON = 5
 
 
+@dataclass(frozen=True)
+class Rules:
+    """The editorial rules a statistic follows (a country config's `min_peers`, `band_stability` and
+    `break_jump`, documented in `config/defaults.yaml`).
+
+    `min_peers`: a peer median, range, rank or band needs at least this many peers with data;
+    `band_stability`: the band is drawn only over years whose peers are mostly those of its last year
+    (see `peer_band`); `break_jump`: a step this many times the series' usual change is a break (see
+    `breaks`).
+    """
+
+    min_peers: int = 5
+    band_stability: float = 0.8
+    break_jump: float = 4.0
+
+
 @dataclass
 class Stat:
     """Everything a brief may say about one indicator for one country.
 
     `changes` holds one `Change` per horizon of `HORIZONS` (5 and 10 years) for which a base
-    observation exists; `base5`, `change5`, `base10` and `change10` read them.
+    observation exists; `base5`, `change5`, `base10` and `change10` read them. A change is never
+    computed across a break in series: its base lies in the latest segment (after the last of
+    `breaks`), or there is no change. `peers` is None when fewer peers than the minimum have data.
     """
 
     indicator: str
@@ -109,6 +130,7 @@ class Stat:
     gap: float | None = None
     position: Position | None = None
     history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the country's observations, `PROVENANCE`
+    breaks: tuple[Break, ...] = ()  # the series' breaks, oldest first (see `breaks.find_breaks`)
 
     @property
     def has_data(self) -> bool:
@@ -159,6 +181,12 @@ class Stat:
         return change.delta if change else None
 
 
+def segmented(history: pd.DataFrame, breaks: tuple[Break, ...]) -> pd.DataFrame:
+    """The history with a `segment` column: 0 before the first break, 1 after it, and so on (a chart
+    draws each segment as its own line)."""
+    return history.assign(segment=segments(history["year"].to_numpy(), breaks))
+
+
 def history_obs(stat: Stat, year: int) -> Obs | None:
     """The country's observation for `year` among those the statistic was computed from."""
     if not len(stat.history):
@@ -189,19 +217,6 @@ def base_for(history: pd.DataFrame, year: int, slack: int = 1) -> int | None:
     return None
 
 
-def peers_of(iso3: str, group: str, countries: pd.DataFrame, listed: tuple[str, ...] = ()) -> list[str]:
-    """The peer countries (the country itself excluded): same region, same income group, or a list."""
-    if group == "list":
-        return [c for c in listed if c != iso3]
-    column = "region" if group == "region" else "income"
-    if iso3 not in countries.index:
-        return []
-    mine = countries.at[iso3, column]
-    if not mine:
-        return []
-    return sorted(c for c in countries.index[countries[column] == mine] if c != iso3)
-
-
 def latest_values(headline: pd.DataFrame, codes: list[str], up_to: int, since: int) -> pd.DataFrame:
     """Each country's latest value with since <= year <= up_to (the headline is sorted by iso3, year)."""
     years = headline["year"].to_numpy()
@@ -228,23 +243,25 @@ def rank_among(values: pd.Series, iso3: str, direction: str) -> tuple[int, int, 
 
 
 def indicator_stat(headline: pd.DataFrame, iso3: str, peers: list[str], ind: Indicator, code: str,
-                   as_of_year: int, stale_after: int, peer_window: int) -> Stat:
+                   as_of_year: int, stale_after: int, peer_window: int, rules: Rules = Rules()) -> Stat:
     """Latest value, changes, trend, peer comparison and rank of one indicator for one country."""
     mine = headline[(headline["iso3"] == iso3) & (headline["year"] <= as_of_year)].sort_values("year")
     mine = mine.reset_index(drop=True)
-    stat = Stat(code, None, history=mine[PROVENANCE])
+    stat = Stat(code, None, history=mine[PROVENANCE], breaks=find_breaks(mine, rules.break_jump))
     ref_year = as_of_year
     if len(mine):
         stat.latest = _obs(mine, len(mine) - 1)
         ref_year = stat.latest.year
         stat.stale = ref_year < as_of_year - stale_after
+        # the latest segment only: no change is computed across a break
+        segment = mine[mine["year"] >= stat.breaks[-1].after].reset_index(drop=True) if stat.breaks else mine
         for horizon in HORIZONS:
-            i = base_for(mine, ref_year - horizon)
-            if i is not None and int(mine.at[i, "year"]) < ref_year:
-                stat.changes[horizon] = Change.between(ind, horizon, _obs(mine, i), stat.latest)
+            i = base_for(segment, ref_year - horizon)
+            if i is not None and int(segment.at[i, "year"]) < ref_year:
+                stat.changes[horizon] = Change.between(ind, horizon, _obs(segment, i), stat.latest)
 
     peer_vals = latest_values(headline, peers, ref_year, ref_year - peer_window)
-    if len(peer_vals):
+    if len(peer_vals) >= max(rules.min_peers, 1):
         v = peer_vals["value"].to_numpy()
         stat.peers = PeerStats(float(np.median(v)), float(v.min()), float(v.max()), len(v),
                                peer_vals[PROVENANCE].reset_index(drop=True))
@@ -263,29 +280,46 @@ def indicator_stat(headline: pd.DataFrame, iso3: str, peers: list[str], ind: Ind
     return stat
 
 
-def peer_band(headline: pd.DataFrame, peers: list[str], first: int, last: int, min_peers: int = 3,
-              carry: int = 5) -> pd.DataFrame:
-    """Per year: the peers' median and 10th–90th percentile range, where at least `min_peers` report.
+BAND_COLUMNS = ["year", "median", "low", "high", "n", "peers"]
+
+
+def peer_band(headline: pd.DataFrame, peers: list[str], first: int, last: int, min_peers: int = 5,
+              stability: float = 0.8, carry: int = 5) -> pd.DataFrame:
+    """Per year: the peers' median and 10th–90th percentile range, where the band rests on enough peers
+    and on much the same peers as at its end.
 
     Each peer counts in a year with its latest value at most `carry` years old, so that survey
     series (a Gini index every few years) give a band of the same peers rather than of whichever
-    happened to be surveyed that year.
+    happened to be surveyed that year. A year is kept when at least `min_peers` peers count in it and
+    its peers are stable: their overlap with the peers of the band's last year with enough peers
+    (shared peers over the peers of either year, the Jaccard index) is at least `stability`. Otherwise a
+    median that moves only because other countries report would read as a trend. A year kept alone,
+    between years that are not, is left out too: one year draws no band. `peers` lists the peers
+    counted in each year (ISO3 codes, comma-separated), `n` how many.
     """
     rows = headline[headline["iso3"].isin(peers) & headline["year"].between(first - carry, last)]
     if not len(rows):
-        return pd.DataFrame(columns=["year", "median", "low", "high", "n"])
+        return pd.DataFrame(columns=BAND_COLUMNS)
     wide = rows.pivot_table(index="year", columns="iso3", values="value", aggfunc="last")
     wide = wide.reindex(range(first - carry, last + 1)).ffill(limit=carry).loc[first:last]
     values = wide.to_numpy(dtype=float)
-    counts = np.sum(~np.isnan(values), axis=1)
-    keep = counts >= min_peers
-    if not keep.any():
-        return pd.DataFrame(columns=["year", "median", "low", "high", "n"])
+    present = ~np.isnan(values)
+    counts = present.sum(axis=1)
+    enough = np.flatnonzero(counts >= max(min_peers, 1))
+    if not len(enough):
+        return pd.DataFrame(columns=BAND_COLUMNS)
+    reference = present[enough[-1]]
+    shared = (present & reference).sum(axis=1)
+    either = (present | reference).sum(axis=1)
+    keep = (counts >= max(min_peers, 1)) & (shared >= stability * either)
+    keep &= np.r_[False, keep[:-1]] | np.r_[keep[1:], False]  # a year alone draws no band
     kept = values[keep]
+    codes = np.array(wide.columns, dtype=str)
     return pd.DataFrame({
         "year": wide.index[keep].astype(int),
         "median": np.nanmedian(kept, axis=1),
         "low": np.nanquantile(kept, 0.1, axis=1),
         "high": np.nanquantile(kept, 0.9, axis=1),
         "n": counts[keep],
+        "peers": [",".join(codes[row]) for row in present[keep]],
     })

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .catalog import Catalog
+from .compute import Rules
 from .errors import Problem, UserError, did_you_mean, display_path
 from .schema import Strict, problems_from, register
 from .yamlio import Located, load_yaml
@@ -33,9 +34,12 @@ def check_ids(value: dict, what: str) -> dict:
 
 
 class Peers(Strict):
-    """Who a country is compared with."""
+    """Who a country is compared with: the rules and their fallbacks are in `sesreport/peers.py`."""
 
-    group: Literal["region", "income", "list"] = "region"
+    # region_income: same region and income group; nearest: the `size` countries of the region
+    # closest in GDP per capita (PPP); region; income; list (the `countries` given)
+    group: Literal["region_income", "nearest", "region", "income", "list"] = "region_income"
+    size: int = Field(10, ge=3, le=50)  # how many countries `nearest` takes (also as a fallback)
     countries: tuple[str, ...] = ()
     label: Text = {}
 
@@ -73,6 +77,7 @@ class Block(Strict):
     text: Text | str | None = None
     file: Text | str | None = None
     when: str | None = None
+    advice: bool = False  # it recommends a policy: not printed from data older than the country's situation
 
     @model_validator(mode="after")
     def _text_or_file(self):
@@ -85,6 +90,22 @@ class Block(Strict):
         if self.file is None:
             return None
         return self.file if isinstance(self.file, str) else self.file.get(lang)
+
+
+class Situation(Strict):
+    """What a reader must know before the figures: a conflict, an interruption of the data, a recent
+    reform. Printed on the cover; advice drawn from data older than `since` is not printed."""
+
+    kind: Literal["conflict", "data_interruption", "reform"]
+    since: int = Field(ge=1900, le=2100)  # the year the situation began
+    text: Text
+
+    @field_validator("text")
+    @classmethod
+    def _english(cls, value: Text) -> Text:
+        if "en" not in value:
+            raise ValueError("give at least the English text ('en')")
+        return value
 
 
 class Section(Strict):
@@ -108,14 +129,20 @@ class CountryConfig(Strict):
     country: str = Field(pattern=r"^[A-Z]{3}$")
     languages: tuple[Literal["en", "fr", "es", "ru", "uk"], ...] = ("en",)
     documents: tuple[str, ...] = ("brief",)  # document kinds built for the country
+    # the brief's form: two pages, front and back (the default), or the full report with every table
+    format: Literal["two_page", "full"] = "two_page"
     title: Text = {}
     organisation: Text = {}
     peers: Peers = Peers()
     stale_after: int = Field(5, ge=1, le=30)
     peer_window: int = Field(5, ge=0, le=30)
+    min_peers: int = Field(5, ge=1, le=50)  # the fewest peers with data behind a peer median, range, rank or band
+    band_stability: float = Field(0.8, ge=0, le=1)  # the least overlap of a band year's peers with its last year's
+    break_jump: float = Field(4.0, gt=1, le=100)  # a step this many times the usual yearly change is a break
     chart_years: int = Field(25, ge=5, le=80)
     index: str | None = None  # id of a composite index in config/indices/ to show in the brief
     key_figures: tuple[str, ...] = Field(min_length=1, max_length=8)
+    situation: Situation | None = None  # a conflict, data interruption or reform the reader must know of
     summary: tuple[Block, ...] = ()
     sections: dict[str, Section]
 
@@ -129,6 +156,10 @@ class CountryConfig(Strict):
     def _summary(cls, value):
         return Section._blocks(value)
 
+    def rules(self) -> Rules:
+        """The editorial rules its statistics follow: peer minimum, band stability, break jump."""
+        return Rules(self.min_peers, self.band_stability, self.break_jump)
+
     def indicators(self) -> list[str]:
         """Every indicator the document uses, in order of first use."""
         seen: dict[str, None] = dict.fromkeys(self.key_figures)
@@ -141,7 +172,7 @@ class CountryConfig(Strict):
         return list(seen)
 
 
-register(Peers, Chart, Block, Section, CountryConfig)
+register(Peers, Chart, Block, Situation, Section, CountryConfig)
 
 
 def merge(base: Any, override: Any) -> Any:

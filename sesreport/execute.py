@@ -9,6 +9,7 @@ folder still belongs to this build's generation, so an orphan never replaces a n
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -26,21 +27,22 @@ from pathlib import Path
 from typing import Any
 
 from .documents import BuildContext, Job, kinds
-from .errors import UserError
+from .errors import Problem, UserError
 from .fingerprint import sha256_bytes
-from .manifest import Superseded, atomic_write
+from .manifest import Superseded, atomic_write, up_to_date
 
 
 @dataclass
 class Result:
     job: Job
-    status: str  # built, unchanged, failed
+    status: str  # built, unchanged (nothing printed changed: not rendered again), failed
     seconds: float = 0.0
     outputs: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     error: str | None = None
     pages: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
     changes: dict | None = None  # what moved in the printed figures since the previous build
+    content: str | None = None  # digest of everything the document prints (its HTML, data files, attachments)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Setup:
     cache_dir: str
     generation: str
     temp: str
+    brief_format: str | None = None  # the --format override for every brief
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,9 @@ class WorkerState:
     out: Path
     generation: str
     temp: Path
+    #: per job key, the previous build's content digest and outputs (see `_run`): a document whose
+    #: printed content has not changed is not rendered again
+    previous: dict[str, dict] = field(default_factory=dict)
 
 
 _worker: WorkerState | None = None  # set only by init_worker, in the process that runs the jobs
@@ -77,7 +83,7 @@ def prepare_state(setup: Setup, ctx: BuildContext | None = None) -> WorkerState:
         from .project import load_project
 
         ds = load_dataset(setup.data_dir, setup.config_dir, cache_dir=setup.cache_dir, partial=True)
-        project = load_project(setup.config_dir)
+        project = load_project(setup.config_dir, brief_format=setup.brief_format)
         as_of = date.fromisoformat(setup.as_of)
         needed: set[str] = set()
         for kind in kinds().values():
@@ -162,13 +168,23 @@ def _run(job: Job, state: WorkerState, start: float) -> Result:
     contents: dict[str, bytes] = dict(doc.files)
     contents["html"] = render_html(doc.template, doc.context, lang, "screen", folders).encode("utf-8")
     timings["html"] = time.perf_counter() - t
+    paths = kind.paths(job, state.out)
+    content = content_digest(doc, html_print, contents)
+    kept = state.previous.get(job.key)
+    if kept and kept.get("content") == content and up_to_date(kept, kept.get("hash"), state.out):
+        # the inputs moved but nothing the document prints did: its files stay as they are
+        return Result(job, "unchanged", time.perf_counter() - start, kept["outputs"], content=content,
+                      timings=timings)
     t = time.perf_counter()
     as_of = ctx.as_of
     stamp = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
     pdf = write_pdf(html_print, attachments=[(a.name, a.data, a.description) for a in doc.attachments], stamp=stamp)
     contents["pdf"] = pdf.data
     timings["pdf"] = time.perf_counter() - t
-    paths = kind.paths(job, state.out)
+    if doc.pages is not None and pdf.pages != doc.pages:
+        problem = doc.too_long or Problem(None, None, f"the document must have {doc.pages} pages")
+        raise UserError(Problem(problem.file, problem.line, f"{problem.message} (it has {pdf.pages} pages, "
+                                f"not {doc.pages})", problem.hint))
     changes = None
     if "figures.json" in paths and "figures.json" in contents:
         previous = load_figures(paths["figures.json"])
@@ -183,7 +199,21 @@ def _run(job: Job, state: WorkerState, start: float) -> Result:
         failed_note.unlink()
     timings.update(doc.timings)
     return Result(job, "built", time.perf_counter() - start, hashes, pages=pdf.pages, timings=timings,
-                  changes=changes)
+                  changes=changes, content=content)
+
+
+def content_digest(doc: Any, html_print: str, contents: dict[str, bytes]) -> str:
+    """A digest of everything a document prints or carries: the HTML the PDF is rendered from, the
+    files written beside it and the files attached to it (charts are inline SVG in the HTML)."""
+    h = hashlib.sha256(doc.template.encode())
+    for part in [html_print.encode("utf-8")] + [contents[k] for k in sorted(contents)]:
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    for a in doc.attachments:
+        h.update(f"{a.name}|{a.description}|{len(a.data)}".encode())
+        h.update(a.data)
+    h.update(repr(doc.pages).encode())
+    return h.hexdigest()
 
 
 def template_folders(config_dir: Path, kind: Any, job: Job) -> tuple[Path, ...]:

@@ -5,12 +5,14 @@ Source Sans Pro (text, tables, charts) and Source Serif Pro (titles) cover Latin
 they lack falls back, glyph by glyph, to a pinned Noto font that covers it: Noto Sans Arabic and
 Noto Sans CJK from PyPI; Noto Sans Georgian (and Armenian, Hebrew) from Debian's fonts-noto-core
 and Symbola (emoji, symbols) from fonts-symbola, which scripts/system-deps.sh installs. Out:
-@font-face rules for WeasyPrint, the CSS font stacks, and the files for the HTML's embedded subsets.
+@font-face rules for WeasyPrint, the CSS font stacks, the files for the HTML's embedded subsets, and
+for chart text the fallback family (and file) that sets each character the main family lacks.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 import font_source_sans_pro
@@ -89,9 +91,47 @@ def font_face_css() -> str:
 
 @functools.lru_cache(maxsize=1)
 def register_matplotlib() -> None:
-    """Make the packaged fonts known to matplotlib (once per process)."""
+    """Make the packaged fonts, and the fallbacks installed, known to matplotlib (once per process)."""
     from matplotlib import font_manager
 
     for family, _, _, name in FACES:
         if family == SANS:
             font_manager.fontManager.addfont(str(font_path(family, name)))
+    for _, _, path in fallbacks():
+        font_manager.fontManager.addfont(str(path))
+    logging.getLogger("matplotlib.font_manager").addFilter(_nearest_weight_is_expected)
+
+
+def _nearest_weight_is_expected(record: logging.LogRecord) -> bool:
+    """Drop matplotlib's notice that a fallback family lacks a weight (CJK and Symbola have one): the
+    nearest is used, as WeasyPrint and the browser do."""
+    return not (str(record.msg).startswith("findfont: Failed to find font weight")
+                and any(family in record.getMessage() for family in FALLBACK_FAMILIES))
+
+
+@functools.lru_cache(maxsize=64)
+def cmap(path: Path, number: int = 0) -> frozenset[str]:
+    """The characters face `number` of a font file maps to glyphs."""
+    import uharfbuzz as hb
+
+    return frozenset(chr(code) for code in hb.Face(hb.Blob.from_file_path(str(path)), number).unicodes)
+
+
+@functools.lru_cache(maxsize=4096)
+def fallback_family(char: str) -> str | None:
+    """The installed fallback family that sets `char`, the first in FALLBACKS order as in the CSS
+    font stacks; None when Source Sans Pro has it (or when no pinned font has it)."""
+    if char in cmap(font_path(SANS, FACES[0][3])) or not char.isprintable():
+        return None
+    return next((family for family, _, path in fallbacks() if char in cmap(path)), None)
+
+
+def text_families(text: str) -> list[str]:
+    """The families that set `text`: Source Sans Pro, then each fallback one of its characters needs."""
+    return [SANS, *dict.fromkeys(f for f in map(fallback_family, text) if f is not None)]
+
+
+def fallback_file(family: str, weight: int) -> Path:
+    """The installed file of a fallback family nearest to `weight`, heavier first as CSS matches."""
+    faces = [(abs(w - weight) - (w > weight) * 0.5, path) for f, w, path in fallbacks() if f == family]
+    return min(faces)[1]

@@ -11,12 +11,14 @@ import datetime
 import functools
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
@@ -47,6 +49,57 @@ INCOME_GROUPS = {
     "Lower middle income": N_("lower-middle-income economies"),
     "Low income": N_("low-income economies"),
 }
+
+
+# Proportions in words: the fractions a writer rounds a percentage to, and the words for each when
+# the value is that fraction (within PROPORTION_TOLERANCE points), just below it or above it. The
+# context "proportion" lets each language write the whole phrase, so that case and article agree
+# ("more than half" is "более половины", "plus de la moitié").
+PROPORTION_TOLERANCE = 1.5
+PROPORTIONS: list[tuple[float, tuple[str, str], tuple[str, str], tuple[str, str]]] = [
+    # share (%), about, nearly (less than, below the smallest), more than
+    (10.0, Np_("proportion", "a tenth"), Np_("proportion", "less than a tenth"),
+     Np_("proportion", "more than a tenth")),
+    (20.0, Np_("proportion", "a fifth"), Np_("proportion", "nearly a fifth"),
+     Np_("proportion", "more than a fifth")),
+    (25.0, Np_("proportion", "a quarter"), Np_("proportion", "nearly a quarter"),
+     Np_("proportion", "more than a quarter")),
+    (100 / 3, Np_("proportion", "a third"), Np_("proportion", "nearly a third"),
+     Np_("proportion", "more than a third")),
+    (50.0, Np_("proportion", "half"), Np_("proportion", "nearly half"),
+     Np_("proportion", "more than half")),
+    (200 / 3, Np_("proportion", "two thirds"), Np_("proportion", "nearly two thirds"),
+     Np_("proportion", "more than two thirds")),
+    (75.0, Np_("proportion", "three quarters"), Np_("proportion", "nearly three quarters"),
+     Np_("proportion", "more than three quarters")),
+    (80.0, Np_("proportion", "four fifths"), Np_("proportion", "nearly four fifths"),
+     Np_("proportion", "more than four fifths")),
+    (90.0, Np_("proportion", "nine tenths"), Np_("proportion", "nearly nine tenths"),
+     Np_("proportion", "more than nine tenths")),
+]
+
+
+def proportion_words(share: float) -> str:
+    """The English words a writer would use for a share in per cent: 68.1 → "two thirds",
+    55 → "more than half", 72 → "nearly three quarters" (translated in context "proportion")."""
+    if not 0 <= share <= 100:
+        raise ValueError(f"a proportion is a share from 0 to 100, not {share:g}")
+    fraction, about, nearly, more = min(PROPORTIONS, key=lambda p: (abs(share - p[0]), p[0]))
+    if abs(share - fraction) <= PROPORTION_TOLERANCE:
+        return about[1]
+    return (nearly if share < fraction else more)[1]
+
+
+# The words that end the head of an English noun phrase ("the share | of …", "life expectancy | at birth")
+_PHRASE_TAIL = re.compile(r" (?:of|among|at|per|in|for|outside|on|with|receiving)\b| \(|,")
+
+
+def english_plural(phrase: str) -> bool:
+    """Whether an English indicator phrase is plural, from the last word of its head: "women's average
+    monthly earnings" (plural), "the share of informal employment" (singular)."""
+    head = _PHRASE_TAIL.split(phrase, maxsplit=1)[0].split()
+    word = head[-1] if head else ""
+    return word.endswith("s") and not word.endswith(("ss", "'s", "’s")) and not word.isupper()
 
 
 @functools.cache
@@ -97,15 +150,31 @@ class Lang:
         # Babel declares `str | object` (its lookup sentinel never escapes)
         return cast(str, self._t.pgettext(context, message))
 
+    def proportion(self, share: float) -> str:
+        """A share in per cent in words, as this language writes it: "two thirds", "более половины"."""
+        return self.pgettext("proportion", proportion_words(share))
+
+    def join(self, items: list[str]) -> str:
+        """Items joined as this language writes a list: "a, b and c", "a, b et c", "a, b и c"."""
+        return format_list(items, locale=self.locale) if items else ""
+
+    def mid_sentence(self, label: str) -> str:
+        """A label as it reads inside a sentence: "Representation security" → "representation security".
+        A first word in capitals (an acronym: "GDP per capita") keeps them."""
+        first = label.split(" ", 1)[0]
+        if len(first) > 1 and first[1:2].isupper():
+            return label
+        return label[:1].lower() + label[1:]
+
     def gender(self, ind: Indicator) -> str:
         """Grammatical gender and number of the indicator's phrase in this language (m, f, n, pl).
 
         Translators give it in the catalog as the translation of the English phrase in context
         "gender"; English needs none.
         """
-        if self.code == "en":
-            return "m"
         english = ind.phrase.get("en") or ind.label["en"]
+        if self.code == "en":  # only the verb's number: "earnings were", "the rate was"
+            return "pl" if english_plural(english) else "m"
         value = self._t.pgettext("gender", english)
         return value if value in GENDERS else "m"
 
@@ -180,8 +249,11 @@ class Lang:
         """The unit as a column head or axis label.
 
         Rates per 10,000 or 100,000 state their base in the indicator's label, and a category
-        is a code explained in the definition, so neither adds a unit of its own.
+        is a code explained in the definition, so neither adds a unit of its own. A share of
+        something else says of what, as the catalog's `unit_note` gives it ("% of GDP").
         """
+        if ind.unit_note:
+            return ind.unit_note.get(self.code) or self.gettext(ind.unit_note["en"])
         return {
             "percent": "%", "percent_growth": "%", "years": self.pgettext("unit", "years"),
             "usd": self.gettext("US$"), "ppp_dollars": self.gettext("PPP$"),

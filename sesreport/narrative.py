@@ -25,7 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from .catalog import Catalog
+from .catalog import Catalog, Indicator
 from .compute import Change, Stat
 from .errors import Problem, UserError
 from .i18n import Lang, Np_
@@ -45,11 +45,12 @@ class IndicatorView:
     `trend` is the direction (rising, falling, stable; "unknown" without a base) of the change over
     the last five years, the same `Change` that `change_5y` prints: a condition such as
     `ind.gini.trend == "falling"` agrees with the five-year change a block shows next to it.
+    `proportion` is a percentage in the words a writer would use ("two thirds" for 68.1%).
     """
 
     _fields = ("label", "latest", "value", "year", "change_5y", "change_10y", "change_5y_value", "change_10y_value",
                "trend", "peer_median", "peer_median_value", "rank", "rank_of", "gap", "gap_value", "position",
-               "stale", "has_data", "unit")
+               "stale", "has_data", "unit", "proportion")
 
     def __init__(self, code: str, stat: Stat, catalog: Catalog, lang: Lang):
         ind = catalog[code]
@@ -73,6 +74,9 @@ class IndicatorView:
         self.position = stat.position or "unknown"
         self.stale = stat.stale
         self.unit = lang.unit_label(ind)
+        # a percentage in words ("two thirds" for 68.1%), for a narrative's "two thirds of all workers"
+        self.proportion = lang.proportion(stat.value) if stat.has_data and ind.unit == "percent" \
+            and stat.value is not None else lang.gettext("no data")
 
     def __str__(self) -> str:
         return self.latest
@@ -168,7 +172,8 @@ class _Environment(ImmutableSandboxedEnvironment):
 @functools.cache
 def environment(lang: str = "en") -> _Environment:
     """The sandbox for one language, with formatting filters that follow its locale:
-    `{{ ind.gini.value | number(1) }}`, `{{ ind.gini.gap_value | signed(1) }}`, `{{ x | percent(1) }}`."""
+    `{{ ind.gini.value | number(1) }}`, `{{ ind.gini.gap_value | signed(1) }}`, `{{ x | percent(1) }}`,
+    `{{ ind.informal_employment.value | proportion }}` ("two thirds")."""
     # The output is Markdown, escaped by the Markdown renderer below, so Jinja does not escape.
     env = _Environment(undefined=StrictUndefined, autoescape=False)
     env.globals.clear()
@@ -177,11 +182,12 @@ def environment(lang: str = "en") -> _Environment:
     env.filters["signed"] = lambda value, decimals=0: fmt.number(value, _decimals(decimals), sign=True)
     env.filters["percent"] = lambda value, decimals=1: fmt.with_unit(fmt.number(value, _decimals(decimals)),
                                                                      "percent")
+    env.filters["proportion"] = lambda value: fmt.proportion(float(value))
     env.filters = {name: env.filters[name] for name in FILTERS}  # no center(10**9), no format
     return env
 
 
-FILTERS = ("number", "signed", "percent", "abs", "round", "lower", "upper", "capitalize", "default")
+FILTERS = ("number", "signed", "percent", "proportion", "abs", "round", "lower", "upper", "capitalize", "default")
 
 
 def _decimals(value: Any) -> int:
@@ -320,11 +326,37 @@ SENTENCES = {
 }
 
 
+# The same change, opening with its period, for a sentence that follows one with the same verb:
+# "Between 2015 and 2025, the unemployment rate of men fell from 5.9% to 2.1%".
+PERIOD_SENTENCES = {
+    ("fell", "m"): Np_("m", "Between {start_year} and {year}, {indicator} fell from {start} to {value}"),
+    ("fell", "f"): Np_("f", "Between {start_year} and {year}, {indicator} fell from {start} to {value}"),
+    ("fell", "n"): Np_("n", "Between {start_year} and {year}, {indicator} fell from {start} to {value}"),
+    ("fell", "pl"): Np_("pl", "Between {start_year} and {year}, {indicator} fell from {start} to {value}"),
+    ("rose", "m"): Np_("m", "Between {start_year} and {year}, {indicator} rose from {start} to {value}"),
+    ("rose", "f"): Np_("f", "Between {start_year} and {year}, {indicator} rose from {start} to {value}"),
+    ("rose", "n"): Np_("n", "Between {start_year} and {year}, {indicator} rose from {start} to {value}"),
+    ("rose", "pl"): Np_("pl", "Between {start_year} and {year}, {indicator} rose from {start} to {value}"),
+}
+
+
 # The horizons a generated sentence states a change over, in order of preference: about ten years,
 # else about five.
 SENTENCE_HORIZONS = (10, 5)
 # The verb a sentence prints for the direction of the change it states.
 VERBS = {"rising": "rose", "falling": "fell", "stable": "stable"}
+
+
+def _template(lang: Lang, verb: str, gender: str, period_first: bool = False) -> str:
+    """The sentence for a verb, agreeing with its subject. English has no catalog, so its plural
+    ("earnings were") is made here."""
+    if period_first and (verb, gender) in PERIOD_SENTENCES:
+        # in lower case, for a sentence that follows "No recent data are available: "; capitalised at the end
+        text = lang.pgettext(*PERIOD_SENTENCES[(verb, gender)])
+        return text[:1].lower() + text[1:]
+    context, template = SENTENCES[(verb, gender)]
+    text = lang.pgettext(context, template)
+    return text.replace(" was ", " were ") if lang.code == "en" and gender == "pl" else text
 
 
 @dataclass(frozen=True)
@@ -333,6 +365,8 @@ class Statement:
 
     text: str
     change: Change | None
+    ranked: bool = False  # whether it states the rank among the peers
+    period_first: bool = False  # whether it opens with the period of its change
 
 
 def sentence_change(stat: Stat) -> Change | None:
@@ -340,28 +374,34 @@ def sentence_change(stat: Stat) -> Change | None:
     return next((c for c in map(stat.change, SENTENCE_HORIZONS) if c is not None), None)
 
 
-def statement(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, peer_label: str) -> Statement:
+def statement(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str, peer_label: str,
+              rank_among: bool = True, period_first: bool = False) -> Statement:
     """One sentence on one indicator: level, change over about ten (or five) years, place among peers.
 
+    `rank_among`: say among whom the rank is ("rank 4 of 11 in the peer group"); the sentences after
+    the first that does so say only "rank 2 of 11". `period_first`: open a change with its period
+    ("Between 2015 and 2025, …"), so that sentences in a row do not all open alike.
+
     The verb is the direction of the `Change` it states, as computed in `compute`; the statement
-    returns that change so that its record carries exactly the direction printed.
+    returns that change so that its record carries exactly the direction printed. An indicator
+    without data has no sentence: a document names it once, in its notes.
     """
     ind = catalog[code]
+    if not stat.has_data:
+        raise ValueError(f"{code} has no data: name it in the notes, not in a sentence")
     subject = lang.phrase(ind)
     gender = lang.gender(ind)
     _ = lang.gettext
-    if not stat.has_data:
-        return Statement(_("{indicator}: no data available.").format(indicator=_capital(subject)), None)
     value = lang.value(stat.value, ind)
-    change = sentence_change(stat)
+    ranked = False
+    change = sentence_change(stat) if ind.prices != "current" else None  # see `in_current_prices`
     if change is not None:
-        context, template = SENTENCES[(VERBS[change.direction], gender)]
-        text = lang.pgettext(context, template).format(
+        text = _template(lang, VERBS[change.direction], gender, period_first).format(
             indicator=subject, value=value, year=stat.year, start=lang.value(change.base.value, ind),
             start_year=change.base.year)
     else:
-        context, template = SENTENCES[("was", gender)]
-        text = lang.pgettext(context, template).format(indicator=subject, value=value, year=stat.year)
+        text = _template(lang, "was", gender).format(indicator=subject, value=value, year=stat.year)
+        text += in_current_prices(ind, lang)
     if stat.peers is not None and stat.position is not None:
         median = lang.value(stat.peers.median, ind)
         if stat.position == "similar":
@@ -371,11 +411,28 @@ def statement(code: str, stat: Stat, catalog: Catalog, lang: Lang, country: str,
         else:
             text += _(", above the peer median of {median}").format(median=median)
         if stat.rank is not None and ind.direction != "neutral":
-            text += _(" (rank {rank} of {n})").format(rank=stat.rank, n=stat.rank_of)
-    text = _capital(text) + "."
-    if stat.stale:
-        text += " " + _("No more recent value is available.")
-    return Statement(text, change)
+            rank = _(" (rank {rank} of {n} in the peer group)") if rank_among else _(" (rank {rank} of {n})")
+            text += rank.format(rank=stat.rank, n=stat.rank_of)
+            ranked = True
+    text = _capital(dated(text, stat, lang)) + "."
+    opened = period_first and change is not None and (VERBS[change.direction], gender) in PERIOD_SENTENCES
+    return Statement(text, change, ranked, opened)
+
+
+def in_current_prices(ind: Indicator, lang: Lang) -> str:
+    """What a sentence on a money amount in current (nominal) prices adds to its level.
+
+    Such a series states no change: over ten years most of it may be inflation, and the data hold
+    no price index to take it out, so the sentence gives the level and says in which prices."""
+    return lang.gettext(" in current prices") if ind.prices == "current" else ""
+
+
+def dated(text: str, stat: Stat, lang: Lang) -> str:
+    """A sentence on a value older than the staleness threshold says so once, before the finding
+    (whose own year says how old), so that an old figure never reads as a current one."""
+    if not stat.stale:
+        return text
+    return lang.gettext("no recent data are available: {finding}").format(finding=text)
 
 
 def _costly(tree: Any, where: Where) -> list[Problem]:

@@ -25,6 +25,7 @@ class BuildOptions:
     use_cache: bool = True  # read the parsed data from the cache when its inputs are unchanged
     scheduler: str | None = None  # a Dask scheduler address, or "local"
     json: bool = False  # print a machine-readable summary on stdout
+    brief_format: str | None = None  # "two_page" or "full" for every brief; None: as each config says
 
     @property
     def date(self) -> date:

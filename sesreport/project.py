@@ -25,10 +25,14 @@ class Project:
     indices: dict[str, Any] = field(default_factory=dict)  # index id -> IndexSpec
     organisation: dict[str, str] = field(default_factory=dict)  # the shared organisation name, by language
     configs: dict[str, Any] = field(default_factory=dict)  # document kind -> its configuration
+    publisher: Any = None  # the publisher's apparatus (config/publisher.yaml): a LoadedPublisher, or None
 
 
-def load_project(config_dir: Path | str, only: list[str] | None = None) -> Project:
-    """Load and validate every configuration file; raise one UserError listing every problem."""
+def load_project(config_dir: Path | str, only: list[str] | None = None, brief_format: str | None = None) -> Project:
+    """Load and validate every configuration file; raise one UserError listing every problem.
+
+    `brief_format` ("two_page" or "full") overrides the format every country config asks for.
+    """
     config_dir = Path(config_dir)
     if not config_dir.is_dir():
         raise UserError(Problem(display_path(config_dir), None, "configuration folder not found",
@@ -52,6 +56,8 @@ def load_project(config_dir: Path | str, only: list[str] | None = None) -> Proje
                     file, line = cfg.line_of(("documents", i))
                     problems.append(Problem(file, line, f"unknown document kind '{name}' for a country",
                                             did_you_mean(name, per_country) or f"use one of: {', '.join(per_country)}"))
+            if brief_format:
+                cfg.config = cfg.config.model_copy(update={"format": brief_format})
             loaded[cfg.config.country] = cfg
     if only:
         available = [p.stem for p in files]
@@ -75,7 +81,11 @@ def load_project(config_dir: Path | str, only: list[str] | None = None) -> Proje
             problems.append(Problem(file, line, f"unknown index '{wanted}'",
                                     did_you_mean(wanted, indices) or "define it in config/indices/<id>.yaml"))
     organisation = (defaults.data or {}).get("organisation") or {}
-    project = Project(catalog, loaded, config_dir, indices, organisation)
+    from .publisher import load_publisher
+
+    publisher, found = load_publisher(config_dir)
+    problems.extend(found)
+    project = Project(catalog, loaded, config_dir, indices, organisation, publisher=publisher)
     for name, kind in registry.items():
         config, found = kind.load_config(config_dir, project)
         if index_problems:  # a kind's reference to a broken index would only repeat the index's problem

@@ -21,7 +21,7 @@ import re
 from html import escape, unescape
 from pathlib import Path
 
-from .fonts import FACES, SANS, SERIF, fallbacks, font_path
+from .fonts import FACES, SANS, SERIF, cmap, fallbacks, font_path
 
 #: the faces the stylesheets use (family, weight): text 400, 600 and 700; headings 600, the cover title 400
 WEB_FACES = [(SANS, 400), (SANS, 600), (SANS, 700), (SERIF, 400), (SERIF, 600)]
@@ -75,11 +75,11 @@ def font_faces(text: str) -> str:
     for family, weight in WEB_FACES:
         path = font_path(family, names[(family, weight)])
         rules.append(_rule(family, weight, path, 0, chars))
-        covered |= chars & _cmap(path, 0)
+        covered |= chars & cmap(path, 0)
     rest = chars - covered
     for family, weight, path in fallbacks():
         number = 0
-        mine = rest & _cmap(path, number)
+        mine = rest & cmap(path, number)
         if mine:
             rules.append(_rule(family, weight, path, number, frozenset(mine)))
     return "\n".join(rules)
@@ -89,14 +89,6 @@ def _rule(family: str, weight: int, path: Path, number: int, chars: frozenset[st
     data = base64.b64encode(subset_woff(path, number, chars)).decode("ascii")
     return (f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: normal; '
             f'src: url(data:font/woff;base64,{data}) format("woff"); }}')
-
-
-@functools.lru_cache(maxsize=32)
-def _cmap(path: Path, number: int) -> frozenset[str]:
-    """The characters a font maps to glyphs."""
-    import uharfbuzz as hb
-
-    return frozenset(chr(code) for code in hb.Face(hb.Blob.from_file_path(str(path)), number).unicodes)
 
 
 @functools.lru_cache(maxsize=64)

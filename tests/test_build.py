@@ -65,7 +65,7 @@ def test_incremental_rebuilds_only_what_changed(data, config, tmp_path, capsys):
     assert (out / "brief" / "KAZ.en.pdf").stat().st_mtime_ns == first
 
     # a new value for Indonesia only: Indonesia's brief is rebuilt, Kazakhstan's is not
-    # (Indonesia is not among Kazakhstan's upper-middle-income peers)
+    # (Indonesia is not among Kazakhstan's peers, the upper-middle-income countries of Europe & Central Asia)
     set_latest_life_expectancy(data, "IDN", "71.9")
     assert build(*args) == 0
     assert statuses(capsys) == {"brief/IDN.en": "built", "brief/KAZ.en": "unchanged"}

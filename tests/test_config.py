@@ -41,7 +41,8 @@ def test_country_file_holds_only_what_differs():
     project = load_project(CONFIG)
     rus, ukr = project.countries["RUS"].config, project.countries["UKR"].config
     assert rus.peers.group == "list" and "KAZ" in rus.peers.countries
-    assert ukr.peers.group == "region"
+    assert (ukr.peers.group, ukr.peers.size) == ("nearest", 10)  # the size is the default's
+    assert project.countries["SEN"].config.peers.group == "region_income"  # the default, not in SEN.yaml
     # both inherit the sections and key figures from config/defaults.yaml
     assert list(rus.sections) == list(ukr.sections) == ["labour_market", "income_poverty", "gender", "health",
                                                         "representation"]

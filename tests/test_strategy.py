@@ -218,4 +218,4 @@ def test_a_topic_without_data_says_what_it_needs_and_invents_nothing(built):
     assert "Data needed" in regional and "Rosstat" in regional
     assert "%" not in regional  # no figure is printed for it
     wages = text.split("3. Wage policies")[-1].split("4. Enterprise restructuring effects")[0]
-    assert "The data files hold no value for: Average monthly earnings" in wages
+    assert "The data files hold no value for: average monthly earnings of employees" in " ".join(wages.split())

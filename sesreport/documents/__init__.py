@@ -78,6 +78,9 @@ class Document:
     figures: tuple[dict, ...] = ()
     files: tuple[tuple[str, bytes], ...] = ()
     timings: tuple[tuple[str, float], ...] = ()
+    #: the number of pages the PDF must have (None: any), and what to do when it has more
+    pages: int | None = None
+    too_long: Problem | None = None
 
 
 @dataclass(frozen=True)

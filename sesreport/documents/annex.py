@@ -21,6 +21,7 @@ from ..catalog import FORMS
 from ..data.load import Dataset
 from ..errors import Problem, did_you_mean
 from ..i18n import N_, Lang
+from ..publisher import publisher_context, publisher_records
 from ..schema import Strict, register, validate
 from ..yamlio import load_yaml
 from . import Attachment, BuildContext, Document, DocumentKind, Job
@@ -254,6 +255,8 @@ class AnnexKind(DocumentKind):
                                                 ctx.as_of)
         csv = table_csv(table)
         audit = audit_csv(ctx.indices[job.name])
+        context["publisher"] = publisher_context(ctx.project, lang, ctx.as_of.year, context["title"])
+        figures += publisher_records(ctx.project, lang, ctx.as_of.year)
         traced = json.dumps(figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
         return Document("annex.html.j2", context,
                         attachments=(Attachment(f"{job.stem}.csv", csv, "The index table behind this annex"),

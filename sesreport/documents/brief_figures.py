@@ -108,6 +108,8 @@ def _field_part(field: str, s: Stat, ind: Indicator, lang: Lang) -> dict | None:
                         else lang.number(s.latest.value, ind.decimals), s.latest)
     if field == "year":
         return observed("year", str(s.latest.year), s.latest)
+    if field == "proportion" and ind.unit == "percent":  # the value in words: "two thirds"
+        return observed("value in words", lang.proportion(s.latest.value), s.latest)
     if field.startswith(("change_5y", "change_10y")):
         change = s.change(5 if field.startswith("change_5y") else 10)
         if change is None:
@@ -170,7 +172,7 @@ def security_records(security: dict, figures: IndexFigures) -> list[dict]:
     info = security["info"]
     overall = info["overall"]
     paragraphs = security["paragraphs"]
-    out: list[dict] = [figures.year("index year")]  # the table's caption
+    out: list[dict] = [{**figures.year("index year"), "part": "table"}]  # the table's caption
     if security["chart"] is not None:
         out.append(figures.year("index year"))  # the chart's caption
     if overall["value"] is not None:
@@ -192,14 +194,19 @@ def security_records(security: dict, figures: IndexFigures) -> list[dict]:
     if security["highest"]:
         best = max(valued, key=lambda f: info["forms"][f]["value"])
         worst = min(valued, key=lambda f: info["forms"][f]["value"])
-        out.append(composed("highest and lowest forms", security["highest"], [figures.value(best),
-                                                                              figures.value(worst)]))
-    for form, row in zip(FORMS, security["rows"]):
-        node = info["forms"][form]
-        if node["value"] is not None:
-            out.append({**figures.value(form, "form value"), "form": form})
-            out.append({**figures.ranked(form, row["rank"], "form rank"), "form": form})
-            out.append({**figures.value(form, "chart label"), "form": form})
+        parts = []
+        for form in (best, worst):
+            node = info["forms"][form]
+            parts.append(figures.value(form))
+            if node["rank"] is not None:
+                parts += [figures.ranked(form, str(node["rank"]), "form rank"),
+                          figures.ranked(form, str(node["of"]), "countries ranked")]
+        out.append(composed("highest and lowest forms", security["highest"], parts))
+    for row in security["rows"]:  # the forms with a value; the others are named in the text
+        form = row["form"]
+        out.append({**figures.value(form, "form value"), "form": form, "part": "table"})
+        out.append({**figures.ranked(form, row["rank"], "form rank"), "form": form, "part": "table"})
+        out.append({**figures.value(form, "chart label"), "form": form})
         if row["median"] != "–":
-            out.append({**figures.peer_median(form, row["median"]), "form": form})
+            out.append({**figures.peer_median(form, row["median"]), "form": form, "part": "table"})
     return out

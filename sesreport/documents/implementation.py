@@ -26,6 +26,7 @@ from ..i18n import N_, Lang
 from ..narrative import Where, render_block
 from ..programme.config import DataRule, Entry, Programme, biennium_period, date_period, load_programme
 from ..programme.rules import Finding, Outcome, State, evaluate, latest_in_window, state_of
+from ..publisher import publisher_context, publisher_records
 from . import Attachment, BuildContext, Document, DocumentKind, Job
 from .annex import FORM_SHORT
 from .brief import country_name
@@ -377,6 +378,8 @@ class ImplementationKind(DocumentKind):
     def build(self, job: Job, ctx: BuildContext, lang: Lang) -> Document:
         programme: Programme = ctx.project.configs[self.name]
         context, figures, csv = build_report(ctx, programme, job.name, lang)
+        context["publisher"] = publisher_context(ctx.project, lang, ctx.as_of.year, context["title"])
+        figures += publisher_records(ctx.project, lang, ctx.as_of.year)
         traced = json.dumps(figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
         attachments = (
             Attachment(f"{job.stem}.figures.json", traced, "Every count printed in this report, with the member "

@@ -20,18 +20,21 @@ import pandas as pd
 from markupsafe import Markup
 
 from ..catalog import Catalog
-from ..compute import Obs, Stat, indicator_stat, peers_of
+from ..compute import Obs, Stat, indicator_stat
 from ..data.load import Dataset
 from ..errors import Problem, UserError, did_you_mean
+from ..headlines import current_first
 from ..i18n import N_, Lang
 from ..narrative import Indicators, Where, condition_holds, render_block, statement
+from ..publisher import publisher_context, publisher_records
 from ..strategy.config import Block, LoadedStrategy, StrategyConfig, Topic, load_strategies
 from ..strategy.monitoring import Progress, progress, table
 from . import Attachment, BuildContext, Document, DocumentKind, Job
 from .annex import table_csv, table_xlsx
-from .brief import CHART_TYPES, ChartInputs, chart_records, country_name, peer_label, unknown_charts
+from .brief import CHART_TYPES, ChartInputs, chart_records, country_name, unknown_charts
 from .brief_figures import TracedView, key_figure, narrative_parts, statement_parts
 from .common import shared_context, sources_used
+from .peers import choose_peers, peer_label
 from .strategy_figures import (
     REPORT,
     SLIDES,
@@ -128,16 +131,18 @@ def build_strategy(ds: Dataset, strategy: LoadedStrategy, lang: Lang, as_of: dat
     cfg = strategy.config
     iso3 = cfg.country
     name = country_name(ds, iso3, lang)
-    peers = peers_of(iso3, cfg.peers.group, ds.countries.table, cfg.peers.countries)
-    plabel = peer_label(ds, cfg, lang)
+    group = choose_peers(ds, cfg, as_of.year)
+    peers = list(group.countries)
+    plabel = peer_label(ds, cfg, lang, group)
     stats: dict[str, Stat] = {
         code: indicator_stat(ds.headline(code), iso3, peers, catalog[code], code, as_of.year, cfg.stale_after,
-                             cfg.peer_window)
+                             cfg.peer_window, cfg.rules())
         for code in cfg.indicators()}
     reads: list[tuple[str, str]] = []  # the fields narrative blocks read, to trace what they print
     views = Indicators({code: TracedView(code, s, catalog, lang, reads) for code, s in stats.items()}, catalog)
     narratives = _Narratives(strategy, lang, {"ind": views, "country": name}, reads, stats, catalog)
-    inputs = ChartInputs(stats, ds, iso3, peers, name, plabel, catalog, lang, cfg.chart_years)
+    inputs = ChartInputs(stats, ds, iso3, peers, name, plabel, catalog, lang, cfg.chart_years,
+                         rules=cfg.rules(), line_of=strategy.line_of)
     record = Record()
     sources = _Sources(ds, lang)
 
@@ -205,12 +210,15 @@ def _topic(tid: str, number: int, topic: Topic, strategy: LoadedStrategy, stats:
     findings: list[str] = []
     missing: list[str] = []
     shown: list[Obs] = []
-    for code in topic.indicators:
+    ranked = False
+    for code in current_first(topic.indicators, stats):  # a chapter opens with a current finding
         s = stats[code]
         if s.latest is None:
-            missing.append(lang.indicator(catalog[code]))
+            missing.append(lang.phrase(catalog[code]))  # inside a sentence: "no value for: the share of …"
             continue
-        said = statement(code, s, catalog, lang, x.name, x.plabel)
+        # the first sentence that states a rank says among whom; the others say only "rank 2 of 11"
+        said = statement(code, s, catalog, lang, x.name, x.plabel, rank_among=not ranked)
+        ranked = ranked or said.ranked
         findings.append(said.text)
         shown.append(s.latest)
         base = said.change.base if said.change else None
@@ -230,7 +238,7 @@ def _topic(tid: str, number: int, topic: Topic, strategy: LoadedStrategy, stats:
                            "source": sources.line([o for c in codes if (o := stats[c].latest) is not None])})
     head = _headline(tid, topic, stats, x, narratives, record, bool(shown))
     tiles = []
-    for code in [c for c in topic.indicators if stats[c].has_data][:3]:
+    for code in [c for c in current_first(topic.indicators, stats) if stats[c].has_data][:3]:
         tiles.append(_tile(stats[code], catalog[code], lang))
         record.put(key_figure(code, stats[code], catalog[code], lang, {**tiles[-1], "change": None}), to=(SLIDES,),
                    section=tid)
@@ -272,7 +280,7 @@ def _headline(tid: str, topic: Topic, stats: dict[str, Stat], x: ChartInputs, na
     if blocks:
         head, entry = _inline(blocks[0][0]), blocks[0][1]
     elif has_data:
-        first = next(c for c in topic.indicators if stats[c].has_data)
+        first = next(c for c in current_first(topic.indicators, stats) if stats[c].has_data)  # current first
         ind, latest = catalog[first], stats[first].latest
         assert latest is not None  # has_data
         text = lang.gettext("{indicator}: {value} in {year}").format(
@@ -362,7 +370,7 @@ class StrategyKind(DocumentKind):
     def fingerprint(self, job: Job, ctx: BuildContext, data) -> dict:
         cfg = ctx.project.configs[self.name][job.name].config
         countries = ctx.ds.countries
-        shown = peers_of(cfg.country, cfg.peers.group, countries.table, cfg.peers.countries) + [cfg.country]
+        shown = [*choose_peers(ctx.ds, cfg, ctx.as_of.year).countries, cfg.country]
         return {"config": cfg.model_dump(mode="json"), "data": data.data.of(shown, cfg.indicators()),
                 "countries": {c: (countries.name(c), countries.region(c), countries.income(c)) for c in shown}}
 
@@ -372,6 +380,10 @@ class StrategyKind(DocumentKind):
 
         strategy = ctx.project.configs[self.name][job.name]
         content = build_strategy(ctx.ds, strategy, lang, ctx.as_of, ctx.project.catalog)
+        content.context["publisher"] = publisher_context(ctx.project, lang, ctx.as_of.year, content.context["title"],
+                                                         content.context["country"])
+        content.figures += [{**r, "rendering": "report", "indicator": None}
+                            for r in publisher_records(ctx.project, lang, ctx.as_of.year)]
         figures = json.dumps(content.figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
         csv = table_csv(content.monitoring)
         attachments = (

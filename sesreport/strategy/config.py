@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 
 from ..catalog import Catalog
+from ..compute import Rules
 from ..config import Block, Chart, Peers, Section, check_ids, locate, merge
 from ..errors import Problem, UserError, did_you_mean
 from ..schema import Strict, problems_from, register
@@ -83,6 +84,12 @@ class StrategyConfig(Strict):
     peers: Peers = Peers()
     stale_after: int = Field(5, ge=1, le=30)
     peer_window: int = Field(5, ge=0, le=30)
+    min_peers: int = Field(5, ge=1, le=50)
+    """the fewest peers with data behind a peer median, range, rank or band"""
+    band_stability: float = Field(0.8, ge=0, le=1)
+    """the least overlap of a band year's peers with those of its last year"""
+    break_jump: float = Field(4.0, gt=1, le=100)
+    """a step this many times the series' usual yearly change is a break in series"""
     chart_years: int = Field(25, ge=5, le=80)
     baseline_year: int = Field(2015, ge=1960, le=2100)
     """the default baseline year of the monitoring framework"""
@@ -100,6 +107,10 @@ class StrategyConfig(Strict):
     @classmethod
     def _messages(cls, value):
         return Section._blocks(value)
+
+    def rules(self) -> Rules:
+        """The editorial rules its statistics follow: peer minimum, band stability, break jump."""
+        return Rules(self.min_peers, self.band_stability, self.break_jump)
 
     def indicators(self) -> list[str]:
         """Every indicator the strategy prints, in order of first use."""

@@ -1,0 +1,120 @@
+"""The two-page brief, the default form of a brief: front and back for every country and language
+configured, from the real data; the long form on request; the publisher's apparatus on the back."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from sesreport.cli import main
+from sesreport.config import country_files, load_country, load_defaults
+from tests.conftest import REPO, need_real
+
+AS_OF = "2026-11-27"
+
+
+def configured() -> list[tuple[str, str]]:
+    """Every (country, language) the project's configs build a brief for."""
+    defaults = load_defaults(REPO / "config")
+    out = []
+    for path in country_files(REPO / "config"):
+        loaded, problems = load_country(path, defaults)
+        assert loaded is not None, problems
+        if "brief" in loaded.config.documents:
+            out += [(loaded.config.country, lang) for lang in loaded.config.languages]
+    return out
+
+
+def pdf_text(path: Path, page: int | None = None) -> str:
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    return subprocess.run(["pdftotext", *pages, str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, cache_dir) -> Path:
+    out = tmp_path_factory.mktemp("two-page")
+    code = main(["build", "--kind", "brief", "--data", str(need_real()), "--out", str(out), "--as-of", AS_OF,
+                 "--jobs", "2"])
+    assert code == 0
+    return out
+
+
+@pytest.mark.parametrize(("iso3", "lang"), configured())
+def test_every_brief_has_exactly_two_pages(built, iso3, lang):
+    pdf = built / "brief" / f"{iso3}.{lang}.pdf"
+    assert len(PdfReader(pdf).pages) == 2
+
+
+def test_the_back_page_carries_sources_notes_and_the_publisher(built):
+    back = " ".join(pdf_text(built / "brief" / "RUS.en.pdf", page=2).split())
+    assert "Sources and notes" in back
+    assert "World Development Indicators" in back
+    assert "Suggested citation: Social and Economic Security Programme. Russian Federation: Social and economic " \
+           "security: policy brief. 2026." in back
+    assert "do not imply the expression of any opinion concerning the legal status" in back
+    assert "© Social and Economic Security Programme, 2026." in back
+    front = " ".join(pdf_text(built / "brief" / "RUS.ru.pdf", page=1).split())
+    assert "Ключевые показатели" in front  # the key figures open the Russian front page
+
+
+def test_one_chart_per_topic_and_no_section_tables(built):
+    text = " ".join(pdf_text(built / "brief" / "IDN.en.pdf").split())
+    assert "latest values and comparison" not in text  # the section tables belong to the full form
+    for caption in ("Unemployment rate, women (%)", "Gini index", "Life expectancy at birth (years)",
+                    "Trade union density (%)", "Security profile: Indonesia against the peer median"):
+        assert caption in text
+
+
+def test_format_full_builds_the_long_form(tmp_path, cache_dir):
+    out = tmp_path / "out"
+    assert main(["build", "RUS", "--lang", "en", "--format", "full", "--data", str(need_real()), "--out", str(out),
+                 "--as-of", AS_OF, "--kind", "brief"]) == 0
+    pdf = out / "brief" / "RUS.en.pdf"
+    assert len(PdfReader(pdf).pages) > 2
+    assert "Labour market: latest values and comparison" in " ".join(pdf_text(pdf).split())
+
+
+def _project(tmp_path: Path, summary: str | None = None, publisher: str | None = None) -> Path:
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    for path in (config / "countries").glob("*.yaml"):
+        if path.stem != "IDN":
+            path.unlink()
+    if summary is not None:
+        with (config / "countries" / "IDN.yaml").open("a", encoding="utf-8") as f:
+            f.write(f"summary:\n  - text:\n      en: >-\n        {summary}\n")
+    if publisher is not None:
+        (config / "publisher.yaml").write_text(publisher, encoding="utf-8")
+    return config
+
+
+def test_a_brief_too_long_for_two_pages_is_refused_with_what_to_do(tmp_path, cache_dir, capsys):
+    words = " ".join(["The labour market recovered slowly after the crisis, and the recovery was uneven."] * 60)
+    config = _project(tmp_path, summary=words)
+    out = tmp_path / "out"
+    code = main(["build", "IDN", "--config", str(config), "--data", str(need_real()), "--out", str(out),
+                 "--as-of", AS_OF, "--kind", "brief"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "IDN.yaml" in err and "the two-page brief does not fit on two pages" in err
+    assert "set format: full for this country" in err
+    assert not (out / "brief" / "IDN.en.pdf").exists()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("name: {en: Publisher}\nissn: '1234-56'\n", "'1234-56' is not an ISSN"),
+    ("name: {en: Publisher}\nlogo: ../../etc/logo.svg\n", "logo '../../etc/logo.svg' is outside the config folder"),
+    ("name: {en: Publisher}\nlogo: countries/IDN.yaml\n", "logo 'countries/IDN.yaml' is not an SVG file"),
+    ("name: {fr: Éditeur}\n", "give the name in English (en) at least"),
+])
+def test_a_bad_publisher_file_is_reported_with_file_and_line(tmp_path, capsys, text, message):
+    config = _project(tmp_path, publisher=text)
+    code = main(["validate", "--config", str(config), "--data", str(need_real())])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "publisher.yaml:" in err and message in err
+    assert "Traceback" not in err
