@@ -255,9 +255,17 @@ def _report_data(console: Any, ds: Any, data_dir: Path) -> None:
 @contextmanager
 def _progress(console: Any, total: int) -> Iterator[Callable[[], None]]:
     """A progress bar on a terminal; the function it gives moves it by one document."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("left"), TimeRemainingColumn(),
                    console=console, transient=False, disable=not console.is_terminal)
     task = bar.add_task("Building", total=total)
     with bar:

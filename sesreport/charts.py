@@ -56,8 +56,8 @@ PT = 1 / 72
 HALF = (82 * MM, 52 * MM)
 FULL = (170 * MM, 84 * MM)
 PROFILE = (170 * MM, 62 * MM)
-COMPACT = (86 * MM, 42 * MM)  # a half-width chart of the two-page brief
-COMPACT_PROFILE = (86 * MM, 66 * MM)
+COMPACT = (86 * MM, 39 * MM)  # a half-width chart of the two-page brief
+COMPACT_PROFILE = (86 * MM, 60 * MM)
 FONT_SIZE = 7.0
 SMALL = 6.5
 

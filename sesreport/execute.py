@@ -181,8 +181,8 @@ def _run(job: Job, state: WorkerState, start: float) -> Result:
     pdf = write_pdf(html_print, attachments=[(a.name, a.data, a.description) for a in doc.attachments], stamp=stamp)
     contents["pdf"] = pdf.data
     timings["pdf"] = time.perf_counter() - t
-    if doc.pages is not None and pdf.pages != doc.pages:
-        problem = doc.too_long or Problem(None, None, f"the document must have {doc.pages} pages")
+    if doc.pages is not None and pdf.pages > doc.pages:
+        problem = doc.too_long or Problem(None, None, f"the document must have at most {doc.pages} pages")
         raise UserError(Problem(problem.file, problem.line, f"{problem.message} (it has {pdf.pages} pages, "
                                 f"not {doc.pages})", problem.hint))
     changes = None

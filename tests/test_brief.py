@@ -51,7 +51,7 @@ def built(tmp_path_factory, cache_dir) -> Path:
     real = need_real()
     out = tmp_path_factory.mktemp("out")
     code = main(["build", *NAMES, "--lang", "en", "--data", str(real), "--out", str(out), "--as-of", AS_OF,
-                 "--jobs", "2"])
+                 "--format", "full", "--jobs", "2"])
     assert code == 0
     return out
 
@@ -198,7 +198,7 @@ def test_html_version(built, texts):
     html = (built / "brief" / "RUS.en.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and '<html lang="en">' in html
     assert "<style>" in html and "@page" not in html  # the screen stylesheet, not the print one
-    assert html.count('<svg role="img" aria-label="') == 10  # 9 topic charts and the security profile, inline
+    assert html.count('<svg role="img" aria-label="') == 11  # 10 topic charts and the security profile, inline
     assert all(alt.strip() for alt in re.findall(r'<svg role="img" aria-label="([^"]*)"', html))
 
 
@@ -243,7 +243,7 @@ def test_pdf_is_archival_and_accessible(built):
     assert root["/Lang"] == "en" and reader.metadata.title.startswith("Kazakhstan")
     assert len({ref.idnum for ref in root["/AF"]}) == 6  # figures.json and one CSV per section
     figures = [o for o in _walk_struct(root["/StructTreeRoot"]) if o.get("/S") == "/Figure"]
-    assert len(figures) == 10 and all(str(f.get("/Alt", "")).strip() for f in figures)
+    assert len(figures) == 12 and all(str(f.get("/Alt", "")).strip() for f in figures)
 
 
 def _walk_struct(node):

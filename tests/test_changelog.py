@@ -39,7 +39,7 @@ def rebuilt(tmp_path_factory) -> tuple[Path, str, dict]:
     shutil.copytree(need_real(), data)
     out = data.parent / "out"
     args = ["build", "RUS", "--lang", "en", "--document", "brief", "--document", "annex", "--data", str(data),
-            "--out", str(out), "--as-of", AS_OF]
+            "--out", str(out), "--as-of", AS_OF, "--format", "full"]
     assert main(args) == 0
     assert not (out / "changes.md").exists()
     # a later release: the union density of 2021 after that of 2017, and a revised Gini for Belarus

@@ -43,7 +43,7 @@ def built(tmp_path_factory) -> Path:
     real = need_real()
     out = tmp_path_factory.mktemp("editorial")
     assert main(["build", "IDN", "RUS", "--document", "brief", "--lang", "en", "--data", str(real), "--out", str(out),
-                 "--as-of", AS_OF]) == 0
+                 "--as-of", AS_OF, "--format", "full"]) == 0
     return out / "brief"
 
 

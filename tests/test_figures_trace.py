@@ -216,7 +216,8 @@ def check(folder: Path, stem: str, ds, loaded) -> tuple[Counter, list[str]]:
     printed = Counter(numbers(flat(text))) - tick_labels(folder / f"{stem}.html")
     records = json.loads((folder / f"{stem}.figures.json").read_text(encoding="utf-8"))
     problems, recorded = [], Counter()
-    squeezed = re.sub(r"[\s\u00ad]+", "", page_text(folder / f"{stem}.pdf"))
+    # without white space and hyphens: pdftotext drops the hyphen of a word broken at a line end
+    squeezed = re.sub(r"[\s\u00ad-]+", "", page_text(folder / f"{stem}.pdf"))
     for record in records:
         shown = numbers(flat(remove(flat(record["text"]), words)))
         where = f"{stem}: {record['what']} {record.get('indicator') or record.get('form') or ''} {record['text']!r}"
@@ -227,7 +228,7 @@ def check(folder: Path, stem: str, ds, loaded) -> tuple[Counter, list[str]]:
             parts = Counter(n for p in record["parts"] for n in numbers(flat(p["text"])))
             if Counter(shown) - parts:
                 problems.append(f"{where}: {sorted(Counter(shown) - parts)} printed without a traced part")
-        if re.sub(r"[\s\u00ad]+", "", record["text"]) not in squeezed:
+        if re.sub(r"[\s\u00ad-]+", "", record["text"]) not in squeezed:
             problems.append(f"{where}: recorded but not printed")
         recorded.update(shown)
     missing = printed - recorded
@@ -248,10 +249,13 @@ def test_the_walk_sees_the_numbers_of_the_russian_brief(built, real_ds):
     loaded = load_project(CONFIG, only=["RUS"]).countries["RUS"]
     english, _ = check(built, "RUS.en", real_ds, loaded)
     russian, _ = check(built, "RUS.ru", real_ds, loaded)
-    # GDP per capita 2024 and the employment ratio 2025 (WDI); the peer range of the unemployment
-    # rate; the rank of the overall index (15 of 119); union density 2017 (ILOSTAT)
-    assert {"47,362", "59.8", "0.5", "18.3", "15", "119", "27.5", "2017"} <= set(english)
-    assert {"47", "362", "59,8", "0,5", "18,3", "15", "119", "27,5", "2017"} <= set(russian)
+    # the employment ratio 2025 (WDI), the rank of the overall index (15 of 119), union density 2017
+    # (ILOSTAT); in the long form also GDP per capita 2024 (WDI) and the peer range of the unemployment rate
+    assert {"59.8", "15", "119", "27.5", "2017"} <= set(english)
+    assert {"59,8", "15", "119", "27,5", "2017"} <= set(russian)
+    if not built.parent.name.startswith("trace-two_page"):
+        assert {"47,362", "0.5", "18.3"} <= set(english)
+        assert {"47", "362", "0,5", "18,3"} <= set(russian)
     # and the axis ticks were set aside: 2004 is the first tick of every trend chart, and no value's year
     assert english["2004"] == 0 and "2004" in subprocess.run(
         ["pdftotext", str(built / "RUS.en.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split()
@@ -266,8 +270,8 @@ def test_attached_tables_write_years_lines_and_ranks_as_integers(built, tmp_path
     unemployment = rows["unemployment"]
     assert (unemployment["year"], unemployment["line"], unemployment["rank"], unemployment["rank_of"],
             unemployment["peers_n"]) == ("2018", "206", "4", "11", "10")
-    # an indicator without data leaves them empty, and the others stay integers all the same
-    assert rows["informal_employment"]["year"] == rows["informal_employment"]["line"] == ""
+    # an indicator without data has no row (the notes name it), and the others stay integers
+    assert "informal_employment" not in rows
     assert not any(re.fullmatch(r"\d+\.0", row[col]) for row in rows.values()
                    for col in ("year", "line", "rank", "rank_of", "peers_n"))
     # the figures attached are the ones written beside the PDF

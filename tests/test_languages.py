@@ -51,10 +51,8 @@ def test_russian_brief(out, real_dir):
         assert re.search("[а-яА-ЯёЁ]", translated) and translated != title
         assert translated in text, translated
     assert "Российская Федерация" in text
-    # GDP per capita (PPP) for 2024, from the raw file: thousands with a non-breaking space
-    df = pd.read_csv(real_dir / "wdi_datahub" / "ny.gdp.pcap.pp.cd" / "data.csv")
-    value = float(df[(df["Country Code"] == "RUS") & (df["Year"] == 2024)]["Value"].iloc[0])
-    thousands = f"{round(value):,}".replace(",", "\u00a0")
+    # the 1,000 alternative calculations behind the index rank: thousands with a non-breaking space
+    thousands = "1\u00a0000"
     assert thousands in (out / "RUS.ru.html").read_text()  # a no-break space, as Russian typesetting wants
     assert re.search(thousands.replace("\u00a0", r"[\s\u00a0]"), text)  # pdftotext turns it into a space
     # life expectancy for 2024 with a decimal comma
@@ -126,7 +124,7 @@ def test_pdf_says_what_the_html_says(out, iso3):
 
     pdf = squeeze(pdf_text(out / f"{iso3}.{lang}.pdf"))
     found = blocks(html)
-    assert len(found) > 100
+    assert len(found) > 50  # the two-page brief: some 60–70 paragraphs, items, headings and cells
     missing = [b for b in found if any(squeeze(part) not in pdf for part in b.split("\x00"))]
     assert not missing, missing[:5]
 

@@ -132,8 +132,9 @@ def test_hostile_narrative_builds_with_nothing_fetched(tmp_path, server):
     text = hostile.replace("'", "''")
     path = config / "countries" / "IDN.yaml"
     path.write_text(path.read_text() + f"sections:\n  health:\n    narrative:\n      - text: '{text}'\n")
-    out = tmp_path / "out"
-    assert main(["build", "IDN", "--data", str(DEMO), "--config", str(config), "--out", str(out), "-j", "1"]) == 0
+    out = tmp_path / "out"  # the long form, which prints every narrative block
+    assert main(["build", "IDN", "--data", str(DEMO), "--config", str(config), "--out", str(out), "-j", "1",
+                 "--format", "full"]) == 0
     html = (out / "brief" / "IDN.en.html").read_text()
     assert ("&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
             or "&lt;img src=&quot;file:///etc/passwd&quot;&gt;" in html)

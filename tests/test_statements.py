@@ -112,7 +112,7 @@ def real_briefs(tmp_path_factory) -> Path:
     real = need_real()
     out = tmp_path_factory.mktemp("statements")
     assert main(["build", "--document", "brief", "--data", str(real), "--out", str(out), "--as-of", AS_OF,
-                 "-j", "2"]) == 0
+                 "--format", "full", "-j", "2"]) == 0
     return out / "brief"
 
 

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from pypdf import PdfReader
 
 from sesreport.cli import main
@@ -58,7 +59,7 @@ def test_the_back_page_carries_sources_notes_and_the_publisher(built):
     assert "do not imply the expression of any opinion concerning the legal status" in back
     assert "© Social and Economic Security Programme, 2026." in back
     front = " ".join(pdf_text(built / "brief" / "RUS.ru.pdf", page=1).split())
-    assert "Ключевые показатели" in front  # the key figures open the Russian front page
+    assert "Основные показатели" in front and "Источники и примечания" not in front  # key figures in front
 
 
 def test_one_chart_per_topic_and_no_section_tables(built):
@@ -85,8 +86,10 @@ def _project(tmp_path: Path, summary: str | None = None, publisher: str | None =
         if path.stem != "IDN":
             path.unlink()
     if summary is not None:
-        with (config / "countries" / "IDN.yaml").open("a", encoding="utf-8") as f:
-            f.write(f"summary:\n  - text:\n      en: >-\n        {summary}\n")
+        path = config / "countries" / "IDN.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["summary"] = [{"text": {"en": summary}}]
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     if publisher is not None:
         (config / "publisher.yaml").write_text(publisher, encoding="utf-8")
     return config

@@ -1,8 +1,20 @@
 """A loaded dataset in, Parquet tables under a content key out (and back): the data cache.
 
-The key covers the content of every input (data files and the files read with them, sources.yaml,
-the catalog, the country names, the fetch record) and the data layer's own code, so a cached
-dataset is never stale. Writes are atomic: a cache folder appears whole or not at all.
+Two levels. The whole dataset (`data-<key>/`), keyed by the content of every input (data files and
+the files read with them, sources.yaml, the catalog, the country names, the fetch record) and the
+data layer's own code: an unchanged folder loads without reading a data file. And each data file's
+read result (`files/<key>/`: the reader's raw table, before mapping), keyed by that file alone (its
+path, size, modification time and digest, the files read along with it, how sources.yaml says to
+read it, the code): a new release of one file re-parses that file and takes the others from here.
+Beside it, the file's mapped tables (`Mapped`, with the problems mapping reported), keyed by the read
+result's key, the file's declaration, the catalog and every country name known: mapped again only
+when one of those changed.
+
+Neither is ever stale nor trusted blindly: the code's digest is in every key; writes are atomic (a
+cache folder appears whole or not at all); a file entry records the digest of each of its tables and
+one that does not match, or cannot be read, is removed and the file read again; old entries are
+pruned (`KEEP` datasets; file entries beyond `FILE_KEEP` or `FILE_BUDGET` bytes, least recently used
+first, never one the current load uses).
 """
 
 from __future__ import annotations
@@ -12,7 +24,12 @@ import json
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Iterable
+from datetime import date
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -20,10 +37,16 @@ from ..catalog import Catalog
 from ..errors import Problem
 from .countries import CountryRef
 from .dataset import Dataset, FileInfo
+from .mapping import Mapped
+from .readers import RawTable
 
 CACHE_SCHEMA = 5  # 5: the text columns of obs and aggregates are categorical
 TABLES = ("obs", "resolved", "aggregates", "unresolved", "unmapped")
 KEEP = 4  # cached datasets kept; older ones are removed
+FILE_SCHEMA = 1  # the layout of a file entry: rows.parquet, classification.parquet, meta.json
+FILES = "files"  # the folder of file entries, under the cache folder
+FILE_KEEP = 400  # file entries kept, beyond those the current load uses
+FILE_BUDGET = 2 << 30  # bytes of file entries kept, likewise
 
 
 def default_cache_dir(config_dir: Path | str | None = None) -> Path:
@@ -40,8 +63,10 @@ def default_cache_dir(config_dir: Path | str | None = None) -> Path:
     return (Path(config_dir).resolve().parent / ".cache").resolve()
 
 
+@cache
 def code_hash() -> str:
-    """The data layer's own source, so that a code change never serves a stale cache."""
+    """The data layer's own source, so that a code change never serves a stale cache (read once a
+    process: a running process runs the code it started with)."""
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for path in sorted(here.rglob("*.py")) + [here.parent / "catalog.py"]:
@@ -122,3 +147,150 @@ def read(path: Path, catalog: Catalog, data_dir: Path) -> Dataset | None:
         countries=ref, catalog=catalog, files=files, problems=[Problem(**p) for p in meta["problems"]],
         data_dir=data_dir, illustrative=meta["illustrative"], notice=meta["notice"], key=path.name[5:],
         from_cache=True)
+
+
+# --------------------------------------------------------------------------------------------
+# One data file's read result
+
+
+def file_key(parts: Iterable[str]) -> str:
+    """The key of a file entry: what identifies the file and how it is read, and the code that reads it."""
+    lines = [f"file-schema={FILE_SCHEMA}", f"code={code_hash()}", *parts]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:24]
+
+
+def _arrow_error() -> type[Exception]:
+    import pyarrow  # imported by pandas' Parquet functions anyway; not before they are needed
+
+    return pyarrow.ArrowException
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_raw(root: Path, key: str, raw: RawTable, file: str) -> bool:
+    """Store the raw table of one file (`file`, relative to its data folder, is recorded for whoever looks)
+    under `root/files/key`; False (and no trace) when it cannot be written."""
+    tables = {"rows": raw.rows} | ({"classification": raw.classification} if raw.classification is not None else {})
+    meta = {"kind": "raw", "file": file, "layout": raw.layout,
+            "vintage": raw.vintage.isoformat() if raw.vintage else None, "vintage_from": raw.vintage_from,
+            "title": raw.title, "licence": raw.licence, "indicator_names": raw.indicator_names,
+            "problems": [p.as_dict() for p in raw.problems], "repairs": raw.repairs,
+            "codeless_groups": raw.codeless_groups}
+    return _write_entry(root / FILES, key, tables, meta)
+
+
+def read_raw(root: Path, key: str) -> RawTable | None:
+    """The raw table stored under `root/files/key`, or None when there is none (or it was damaged)."""
+    entry = _read_entry(root / FILES / key)
+    if entry is None:
+        return None
+    tables, meta = entry
+    try:
+        return RawTable(
+            layout=meta["layout"], rows=tables["rows"],
+            vintage=date.fromisoformat(meta["vintage"]) if meta["vintage"] else None,
+            vintage_from=meta["vintage_from"], title=meta["title"], licence=meta["licence"],
+            indicator_names=dict(meta["indicator_names"]), problems=[Problem(**p) for p in meta["problems"]],
+            classification=tables.get("classification"), repairs=list(meta["repairs"]),
+            codeless_groups=bool(meta["codeless_groups"]))
+    except (KeyError, TypeError, ValueError):
+        shutil.rmtree(root / FILES / key, ignore_errors=True)
+        return None
+
+
+def write_mapped(root: Path, key: str, mapped: Mapped, effects: dict[str, Any], file: str) -> bool:
+    """Store one file's mapped tables and what mapping it did besides (`effects`: the problems it
+    reported, the indicators it withheld, the repairs it noted) under `root/files/key`."""
+    tables = {"obs": mapped.obs, "aggregates": mapped.aggregates, "unresolved": mapped.unresolved,
+              "unmapped": mapped.unmapped}
+    tables = {name: table for name, table in tables.items() if len(table)}  # an empty one is not stacked
+    if mapped.classification is not None:
+        tables["classification"] = mapped.classification
+    return _write_entry(root / FILES, key, tables, {"kind": "mapped", "file": file, "effects": effects})
+
+
+def read_mapped(root: Path, key: str) -> tuple[Mapped, dict[str, Any]] | None:
+    """One file's mapped tables and the effects of mapping it, or None when there are none (or damaged)."""
+    entry = _read_entry(root / FILES / key)
+    if entry is None:
+        return None
+    tables, meta = entry
+    try:
+        empty = pd.DataFrame()
+        return Mapped(tables.get("obs", empty), tables.get("aggregates", empty), tables.get("unresolved", empty),
+                      tables.get("unmapped", empty), tables.get("classification")), dict(meta["effects"])
+    except (KeyError, TypeError, ValueError):
+        shutil.rmtree(root / FILES / key, ignore_errors=True)
+        return None
+
+
+def _write_entry(folder: Path, key: str, tables: dict[str, pd.DataFrame], meta: dict[str, Any]) -> bool:
+    """Tables and their description written whole to `folder/key`, or not at all (False)."""
+    tmp: Path | None = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=folder))
+        for name, table in tables.items():
+            table.to_parquet(tmp / f"{name}.parquet")
+        meta = meta | {"digests": {name: _digest(tmp / f"{name}.parquet") for name in tables}}
+        (tmp / "meta.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
+        final = folder / key
+        if final.exists():  # another process wrote the same entry meanwhile: the key is the content
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except (OSError, ValueError, TypeError, NotImplementedError, _arrow_error()):
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return False
+    return True
+
+
+def _read_entry(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]] | None:
+    """The tables and description stored at `path`, exactly as written. An entry that cannot be read, or
+    whose tables do not match the digests it recorded, is removed, so that what it held is made again."""
+    if not path.is_dir():
+        return None
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        digests: dict[str, str] = meta["digests"]
+        if any(_digest(path / f"{name}.parquet") != d for name, d in digests.items()):
+            raise ValueError("a table does not match its digest")
+        tables = {name: pd.read_parquet(path / f"{name}.parquet") for name in digests}
+    except (OSError, ValueError, TypeError, KeyError, NotImplementedError, _arrow_error()):
+        shutil.rmtree(path, ignore_errors=True)
+        return None
+    try:
+        os.utime(path)  # recently used: pruned last
+    except OSError:
+        pass
+    return tables, meta
+
+
+def prune_files(root: Path, used: set[str]) -> None:
+    """Remove the least recently used file entries beyond `FILE_KEEP` entries or `FILE_BUDGET` bytes,
+    keeping those in `used` (the current load's) whatever their size."""
+    folder = root / FILES
+    try:
+        entries = [p for p in folder.iterdir() if p.is_dir()]
+        for p in entries:  # left half-written by a process that was killed
+            if p.name.startswith(".") and p.stat().st_mtime < time.time() - 3600:
+                shutil.rmtree(p, ignore_errors=True)
+        entries = [p for p in entries if not p.name.startswith(".")]
+        stamped = sorted(((p.stat().st_mtime, p) for p in entries if p.name not in used), reverse=True)
+        total = sum(_size(p) for p in entries if p.name in used)
+    except OSError:
+        return
+    for kept, (_, path) in enumerate(stamped):
+        total += _size(path)
+        if kept >= FILE_KEEP or total > FILE_BUDGET:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _size(path: Path) -> int:
+    try:
+        return sum(f.stat().st_size for f in path.iterdir())
+    except OSError:
+        return 0

@@ -59,7 +59,8 @@ def report(ds: Dataset, out: TextIO) -> None:
         console.print(f"  {escape(ref.choice)}", soft_wrap=True)
     console.print(f"Observations: {len(ds.obs)} country values from {len(ds.files)} files; "
                   f"{len(ds.resolved)} after choosing between sources"
-                  + (" (read from cache)" if ds.from_cache else ""))
+                  + (" (read from cache)" if ds.from_cache else "")
+                  + (f" ({len(ds.parsed)} parsed, {len(ds.reused)} unchanged files from cache)" if ds.reused else ""))
     console.print()
 
     files = Table(title="Files", box=box.SIMPLE_HEAD, title_justify="left")

@@ -65,7 +65,12 @@ class Dataset:
     illustrative: bool = False
     notice: str | None = None
     key: str = ""
-    from_cache: bool = False
+    from_cache: bool = False  # the whole dataset came from the cache: no file was read
+    # otherwise, the data files (paths relative to the data folder) this load parsed, and those whose
+    # read result it took from the cache because they had not changed
+    parsed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    parse_seconds: float = 0.0  # spent parsing the files in `parsed`
     undeclared: list[str] = field(default_factory=list)
     # data files that could not be read and values that cannot be used (out of range, on another scale),
     # each problem saying why, and the catalog indicators they leave unavailable for this run

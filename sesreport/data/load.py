@@ -4,7 +4,9 @@
 to a catalog indicator and each area to an ISO3 country, keeping aggregates apart (mapping), refuses
 duplicates, and picks one value per (country, indicator, year, breakdown) by the declared
 precedence, recording the choice (resolve). The result is cached as Parquet, keyed by the content
-of every input (cache).
+of every input; and so are each file's read result, keyed by that file, and its mapped result, keyed
+by that and by the catalog and country names, so that after a new release of one file only that file
+is parsed and mapped again; the checks across files and resolution run on the whole (cache).
 
 Nothing outside the data folder is read (files). A data file that cannot be read is an error, and so
 are values out of their indicator's range and a file on another scale; with `partial=True` (the
@@ -16,8 +18,11 @@ file and line, for the documents that print them.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import json
 import re
-from dataclasses import dataclass, replace
+import time
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +36,7 @@ from .cache import default_cache_dir
 from .countries import Classification, CountryRef, NamesFile, choose_classification, load_names
 from .dataset import OBS_COLUMNS, Dataset, FileInfo, concat
 from .files import fetch_records, find, inside, match_files, outside, sha256, undeclared, vintage
-from .mapping import check_duplicates, map_file, report_empty
+from .mapping import Mapped, check_duplicates, map_file, report_empty
 from .resolve import check_scales, resolve
 from .sources import SourceDecl, SourcesFile, load_sources, sources_path
 
@@ -48,6 +53,114 @@ class _Read:
     raw: readers.RawTable | None
     info: FileInfo
     problem: Problem | None = None  # why it could not be read
+
+
+def _replay(effects: dict, info: FileInfo, problems: list[Problem], withheld: dict[str, list[Problem]]) -> None:
+    """What mapping a file did besides its tables, as recorded: problems, withheld indicators, repairs."""
+    own = [Problem(**p) for p in effects["problems"]]
+    problems.extend(own)
+    for code, indices in effects["withheld"].items():
+        withheld.setdefault(code, []).extend(own[i] for i in indices)
+    info.repairs.extend(effects["repairs"])
+    info.classifies = bool(effects["classifies"])
+
+
+@dataclass
+class _Parsing:
+    """How one load parses its data files: through the file cache under `root` (None: every file is
+    parsed and nothing is kept), and what it did with each file."""
+
+    root: Path | None
+    companions: dict[Path, list[Path]]  # files read along with each data file
+    hashes: dict[str, str]  # digest of every input, by path relative to the data folder
+    data_dir: Path
+    catalog_path: Path
+    parsed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # spent parsing
+    keys: set[str] = field(default_factory=set)  # the file entries this load uses
+    entries: dict[str, str] = field(default_factory=dict)  # the entry of each data file's read result
+    remapped: list[str] = field(default_factory=list)  # the data files mapped afresh
+
+    def read(self, path: Path, shown: str, opts: readers.ReadOptions) -> readers.RawTable:
+        """The reader's raw table for one data file: from the cache when the file, the files read along
+        with it and the way it is read are unchanged, else parsed (and kept). Raises FileUnreadable."""
+        rel = _relative(path, self.data_dir)
+        key = self.key(path, shown, opts) if self.root is not None else ""
+        if self.root is not None:
+            cached = cache.read_raw(self.root, key)
+            if cached is not None:
+                self.reused.append(rel)
+                self.keys.add(key)
+                self.entries[rel] = key
+                return cached
+        self.parsed.append(rel)
+        start = time.perf_counter()
+        try:
+            raw = readers.read(path, shown, opts)
+        finally:
+            self.seconds += time.perf_counter() - start
+        if self.root is not None and cache.write_raw(self.root, key, raw, rel):
+            self.keys.add(key)
+            self.entries[rel] = key
+        return raw
+
+    def map(self, r: _Read, context: str, catalog: Catalog, ref: CountryRef, problems: list[Problem],
+            withheld: dict[str, list[Problem]]) -> Mapped:
+        """`map_file` for one read file, from the cache when what was read, how sources.yaml declares it,
+        the catalog and the country names (`context`) are unchanged; its problems, the indicators it
+        withholds and the repairs it notes are recorded, so that they are the same either way."""
+        assert r.raw is not None
+        rel = r.info.path
+        key = ""
+        if self.root is not None and rel in self.entries:
+            key = cache.file_key([f"mapped-from={self.entries[rel]}", f"context={context}", f"shown={r.shown}",
+                                  f"source={r.decl.model_dump_json()}",
+                                  f"info={json.dumps(asdict(r.info), sort_keys=True, default=str)}"])
+            found = cache.read_mapped(self.root, key)
+            if found is not None:
+                mapped, effects = found
+                _replay(effects, r.info, problems, withheld)
+                self.keys.add(key)
+                return mapped
+        self.remapped.append(rel)
+        own: list[Problem] = []
+        own_withheld: dict[str, list[Problem]] = {}
+        repairs = len(r.info.repairs)
+        mapped = map_file(r.raw, r.decl, r.info, r.shown, catalog, ref, own, own_withheld)
+        effects = {"problems": [p.as_dict() for p in own],
+                   "withheld": {code: [next(i for i, q in enumerate(own) if q is p) for p in why]
+                                for code, why in own_withheld.items()},
+                   "repairs": r.info.repairs[repairs:], "classifies": r.info.classifies}
+        problems.extend(own)
+        for code, why in own_withheld.items():
+            withheld.setdefault(code, []).extend(why)
+        if key and cache.write_mapped(self.root, key, mapped, effects, rel):  # type: ignore[arg-type]
+            self.keys.add(key)
+        return mapped
+
+    def key(self, path: Path, shown: str, opts: readers.ReadOptions) -> str:
+        stat = path.stat()
+        along = [_relative(c, self.data_dir) for c in self.companions.get(path, [])]
+        return cache.file_key([
+            f"version={__version__}", f"path={path.resolve()}", f"shown={shown}", f"size={stat.st_size}",
+            f"mtime={stat.st_mtime_ns}", f"sha256={self.hashes[_relative(path, self.data_dir)]}",
+            f"options={json.dumps(asdict(opts), default=str, sort_keys=True)}",
+            *(f"along={rel}={self.hashes[rel]}" for rel in along)])
+
+    def context(self, ref: CountryRef) -> str:
+        """What mapping depends on besides the file: the catalog and every country name known."""
+        state = {"catalog": sha256(self.catalog_path) if self.catalog_path.is_file() else "-",
+                 "countries": ref.table.reset_index().astype(str).to_numpy().tolist(),
+                 "aggregates": sorted(ref.aggregate_codes), "names": ref._names, "spelling": ref._spelling,
+                 "aggregate_names": sorted(ref._aggregate_names), "aliases": ref._code_aliases,
+                 "pycountry": importlib.metadata.version("pycountry")}
+        return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+    def prune(self) -> None:
+        """Old file entries removed, once this load has written new ones."""
+        if self.root is not None and self.remapped:
+            cache.prune_files(self.root, self.keys)
 
 
 def load_dataset(data_dir: Path | str, config_dir: Path | str = "config", cache_dir: Path | str | None = None,
@@ -109,7 +222,8 @@ def load_dataset(data_dir: Path | str, config_dir: Path | str = "config", cache_
             cached.undeclared = not_declared
             return cached
 
-    ds = _build(cfg, catalog, names, data_dir, matched, options, companions, problems, country_file, hashes, key)
+    parsing = _Parsing(cache_root if use_cache else None, companions, hashes, data_dir, catalog_path)
+    ds = _build(cfg, catalog, names, data_dir, matched, options, parsing, problems, country_file, hashes, key)
     ds.countries.choice = classification.note
     ds.undeclared = not_declared
     if ds.errors:
@@ -213,7 +327,7 @@ def _companions(decl: SourceDecl, path: Path, opts: readers.ReadOptions) -> list
 
 
 def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path, matched: list[tuple[SourceDecl, Path]],
-           options: dict[str, readers.ReadOptions], companions: dict[Path, list[Path]], problems: list[Problem],
+           options: dict[str, readers.ReadOptions], parsing: _Parsing, problems: list[Problem],
            country_file: Path, hashes: dict[str, str], key: str) -> Dataset:
     shown_country = display_path(country_file)
     try:
@@ -225,7 +339,8 @@ def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path,
 
     # Read every file first, so that names learnt from coded files help resolve name-only ones.
     fetched = fetch_records(data_dir)
-    reads = [_read(decl, path, options[decl.id], data_dir, hashes, fetched, problems, ref) for decl, path in matched]
+    reads = [_read(decl, path, options[decl.id], parsing, fetched, problems, ref) for decl, path in matched]
+    context = parsing.context(ref) if parsing.root is not None else ""
 
     # Then map each to the catalog and to countries.
     obs_parts, agg_parts, unresolved_parts, unmapped_parts = [], [], [], []
@@ -234,7 +349,7 @@ def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path,
     for r in reads:
         if r.raw is None:
             continue
-        m = map_file(r.raw, r.decl, r.info, r.shown, catalog, ref, problems, withheld)
+        m = parsing.map(r, context, catalog, ref, problems, withheld)
         info = r.info
         info.rows = len(r.raw.rows)
         info.mapped = len(m.obs)
@@ -250,6 +365,7 @@ def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path,
         if m.classification is not None:
             classifications[r.decl.id] = m.classification
         r.raw.rows = r.raw.rows.iloc[:0]  # mapped: a large file's raw rows need not stay alongside its observations
+    parsing.prune()
 
     obs = concat(obs_parts, OBS_COLUMNS)
     aggregates = concat(agg_parts, OBS_COLUMNS + ["area"])
@@ -258,7 +374,7 @@ def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path,
     unmapped = concat(unmapped_parts, ["file", "line", "code", "name", "breakdown", "rows"])
     obs = check_scales(check_duplicates(obs, problems), problems, withheld)
     resolved = resolve(obs, cfg, catalog)
-    files = [r.info for r in reads] + _lookup_files(reads, companions, data_dir, hashes)
+    files = [r.info for r in reads] + _lookup_files(reads, parsing.companions, data_dir, hashes)
     report_empty(files, cfg, catalog, obs, problems)
     unread = [r for r in reads if r.problem is not None]
     missing = unavailable(unread, set(obs["indicator"].unique()), catalog)
@@ -268,7 +384,8 @@ def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path,
     return Dataset(obs=obs, resolved=resolved, aggregates=aggregates, unresolved=unresolved, unmapped=unmapped,
                    classifications=classifications, countries=ref, catalog=catalog, files=files,
                    problems=problems, data_dir=data_dir, illustrative=cfg.illustrative, notice=cfg.notice,
-                   key=key, unavailable=dict(sorted(missing.items())), unread=list(dict.fromkeys(bad)))
+                   key=key, unavailable=dict(sorted(missing.items())), unread=list(dict.fromkeys(bad)),
+                   parsed=parsing.parsed, reused=parsing.reused, parse_seconds=parsing.seconds)
 
 
 def unavailable(unread: list[_Read], provided: set[str], catalog: Catalog) -> dict[str, list[Problem]]:
@@ -299,8 +416,9 @@ def _would_provide(r: _Read, catalog: Catalog) -> set[str]:
     return named | declared if named or declared else {code for code, _ in maps}
 
 
-def _read(decl: SourceDecl, path: Path, opts: readers.ReadOptions, data_dir: Path, hashes: dict[str, str],
+def _read(decl: SourceDecl, path: Path, opts: readers.ReadOptions, parsing: _Parsing,
           fetched: dict[str, tuple[str, str]], problems: list[Problem], ref: CountryRef) -> _Read:
+    data_dir, hashes = parsing.data_dir, parsing.hashes
     rel = _relative(path, data_dir)
     shown = display_path(path)
     info = FileInfo(rel, decl.id, decl.layout, hashes[rel], decl.publisher, decl.title, decl.licence,
@@ -313,7 +431,7 @@ def _read(decl: SourceDecl, path: Path, opts: readers.ReadOptions, data_dir: Pat
                 raise readers.FileUnreadable(readers.header_problem(shown, first[0] if first else ""))
             info.layout = detected
             opts = replace(opts, layout=detected)
-        raw = readers.read(path, shown, opts)
+        raw = parsing.read(path, shown, opts)
     except readers.FileUnreadable as exc:
         problems.append(exc.problem)
         info.error = exc.problem.message

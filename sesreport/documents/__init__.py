@@ -78,7 +78,7 @@ class Document:
     figures: tuple[dict, ...] = ()
     files: tuple[tuple[str, bytes], ...] = ()
     timings: tuple[tuple[str, float], ...] = ()
-    #: the number of pages the PDF must have (None: any), and what to do when it has more
+    #: the most pages the PDF may have (None: any), and what to do when it has more
     pages: int | None = None
     too_long: Problem | None = None
 

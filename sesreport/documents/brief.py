@@ -673,8 +673,15 @@ def two_page_content(content: BriefContent) -> BriefContent:
             return r["figure"] in figures
         return True
 
-    context = {**content.context, "sections": sections}
-    return BriefContent(context, [r for r in content.figures if printed(r)], content.tables, content.timings)
+    kept = [r for r in content.figures if printed(r)]
+    # a series break is noted for the indicators printed, not for those only the long form shows
+    shown_codes = {r.get("indicator") for r in kept if r["what"] != "series break note" and r.get("section") != "notes"}
+    kept = [r for r in kept if r["what"] != "series break note" or r.get("indicator") in shown_codes]
+    noted = {r["text"] for r in kept if r["what"] == "series break note"}
+    breaks = [n for n in content.context["notes_breaks"] if n in noted]
+    context = {**content.context, "sections": sections,
+               "notes_breaks": breaks + content.context["notes_breaks"][-1:] if breaks else []}
+    return BriefContent(context, kept, content.tables, content.timings)
 
 
 class BriefKind(DocumentKind):
