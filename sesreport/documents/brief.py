@@ -359,9 +359,11 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
                     change=st.change.ref() if st.change else None, position=s.position, stale=s.stale,
                     has_data=s.has_data))
         paragraphs.extend(narratives.render(section.narrative, ("sections", sid, "narrative"), sid, figures))
-        figs = []
+        figs: list[dict] = []
         started = time.perf_counter()
         for k, chart in enumerate(section.charts):
+            if cfg.format == "two_page" and any(not f["wide"] for f in figs):
+                break  # the two-page brief prints a section's first half-width chart: the rest is not drawn
             made = _chart(chart, inputs, sid, figures, f"{sid}.{k}")
             if made is not None:
                 figs.append(made)
