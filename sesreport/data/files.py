@@ -12,11 +12,14 @@ import json
 import os
 import re
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from ..errors import Problem, Severity, display_path
 from ..yamlio import Located
-from . import readers
 from .sources import SourceDecl, SourcesFile
+
+if TYPE_CHECKING:  # the readers bring pandas: a rebuild with nothing changed never needs them
+    from . import readers
 
 DATA_SUFFIXES = (".csv", ".xlsx", ".xls", ".zip", ".dta")
 COMPANION_NAMES = {"datapackage.json", "sources.yaml", "readme.md", "sources.md"}
@@ -197,13 +200,15 @@ def vintage(raw: readers.RawTable, decl: SourceDecl, path: Path, rel: str, diges
                              f"but the file states {raw.vintage.isoformat()} ({raw.vintage_from}); the file's is used",
                 "remove the vintage from sources.yaml, or check that this is the file you meant", "warning"))
         return raw.vintage.isoformat(), raw.vintage_from
+    from .readers import parse_date
+
     match = _FILENAME_DATE.search(path.name)
     if match:
-        found = readers.parse_date(match.group(1))
+        found = parse_date(match.group(1))
         if found:
             return found.isoformat(), "file name"
     record = fetched.get(rel)
-    if record and record[0] == digest and readers.parse_date(record[1]):
+    if record and record[0] == digest and parse_date(record[1]):
         return record[1], "downloaded"
     if decl.vintage:
         return decl.vintage.isoformat(), "sources.yaml"

@@ -364,7 +364,9 @@ def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path,
         unmapped_parts.append(m.unmapped)
         if m.classification is not None:
             classifications[r.decl.id] = m.classification
-        r.raw.rows = r.raw.rows.iloc[:0]  # mapped: a large file's raw rows need not stay alongside its observations
+        # mapped: a large file's raw rows need not stay alongside its observations (a copy, for a slice
+        # of no rows would keep them all)
+        r.raw.rows = r.raw.rows.iloc[:0].copy()
     parsing.prune()
 
     obs = concat(obs_parts, OBS_COLUMNS)

@@ -13,7 +13,7 @@ from ..catalog import Catalog, Match
 from ..errors import Problem
 from . import readers
 from .countries import CountryRef, unknown_name_problem
-from .dataset import OBS_COLUMNS, FileInfo, group_ids, sortable, text_codes
+from .dataset import OBS_COLUMNS, FileInfo, sortable, text_codes
 from .sources import SourceDecl, SourcesFile
 
 FLAG_WORDS = {
@@ -51,9 +51,7 @@ def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str
     # as strings.
 
     # 1. Source series -> catalog indicator, checking the definition.
-    series = rows.groupby(SERIES_COLUMNS, sort=False, dropna=False, observed=True)
-    combos = series.agg(line=("line", "min"), rows=("line", "size")).reset_index()
-    series_of_row = series.ngroup().to_numpy()  # numbered as combos is ordered: by first appearance
+    series_of_row, combos = groups(rows, SERIES_COLUMNS)  # numbered by first appearance
     indicators, consumed1, consumed2 = [], [], []
     unmapped = []
     for c in combos.itertuples(index=False):
@@ -99,11 +97,9 @@ def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str
     rows = check_bounds(rows, catalog, shown, problems, withheld)
 
     # 2. Areas -> ISO3 countries, aggregates, or unknown.
-    by_area = rows.groupby(["area_code", "area_name"], sort=False, dropna=False, observed=True)
-    areas = by_area.size().reset_index()[["area_code", "area_name"]]
-    area_of_row = by_area.ngroup().to_numpy()
+    area_of_row, areas = groups(rows, ["area_code", "area_name"])
     kinds, codes = [], []
-    for code, name in areas.itertuples(index=False):
+    for code, name in areas[["area_code", "area_name"]].itertuples(index=False):
         if raw.codeless_groups and not code:
             res = ref.resolve_name(name)
             if res.kind == "unknown":  # a group of countries, which has no country code
@@ -156,6 +152,26 @@ def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str
     return Mapped(countries, aggregates, pd.DataFrame(unresolved), pd.DataFrame(unmapped), classification)
 
 
+def groups(rows: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each row's combination of texts in `columns`, numbered in the order the combinations first
+    appear, and a table of the combinations in that order with their first line and number of rows
+    (as a groupby of the columns, worked out on their codes)."""
+    coded = [text_codes(rows[c]) for c in columns]
+    key = row_keys([codes for codes, _ in coded])
+    n = len(key)
+    first = np.full(int(key.max()) + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(first, key, np.arange(n))
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    group = rank[key]
+    at = first[order]  # each combination's first row
+    line = np.full(len(order), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(line, group, rows["line"].to_numpy())
+    table = pd.DataFrame({c: [texts[i] for i in codes[at].tolist()] for c, (codes, texts) in zip(columns, coded)})
+    return group, table.assign(line=line, rows=np.bincount(group, minlength=len(order)))
+
+
 def lookup(texts: list[str], index: np.ndarray) -> pd.Categorical:
     """`texts[index]` as a categorical whose categories are the texts used, sorted (as strings sort)."""
     cats = sorted(set(texts))
@@ -172,8 +188,27 @@ def per_pair(a: np.ndarray, a_texts: list[str], b: np.ndarray, b_texts: list[str
              fn: Callable[[str, str], str]) -> pd.Categorical:
     """`fn(a_text, b_text)` for every row, worked out once per distinct pair of texts."""
     key = a.astype(np.int64) * len(b_texts) + b
-    pairs, inverse = np.unique(key, return_inverse=True)
+    pairs, inverse = distinct(key, len(a_texts) * len(b_texts))
     return lookup([fn(a_texts[k // len(b_texts)], b_texts[k % len(b_texts)]) for k in pairs.tolist()], inverse)
+
+
+def distinct(key: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct numbers of `key` (each below `bound`), in order, and for every row the place of its
+    number among them: counted when the range of numbers is small, else sorted (for millions of
+    distinct numbers several times faster than hashing them)."""
+    small = np.int32 if min(bound, len(key)) < 2 ** 31 else np.int64  # as `group_ids` numbers them
+    if bound <= max(1 << 16, len(key)):
+        present = np.bincount(key, minlength=bound) > 0
+        place = (np.cumsum(present) - 1).astype(small)
+        return np.flatnonzero(present), place[key]
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    new = np.empty(len(key), dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    place = np.empty(len(key), dtype=small)
+    place[order] = np.cumsum(new) - 1
+    return ordered[new], place
 
 
 def constant(values: dict[str, str], n: int) -> dict[str, pd.Categorical]:
@@ -227,7 +262,7 @@ def check_bounds(rows: pd.DataFrame, catalog: Catalog, shown: str, problems: lis
         problems.append(problem)
         if withheld is not None:
             withheld.setdefault(code, []).append(problem)
-    return rows[keep]
+    return rows if keep.all() else rows[keep]
 
 
 def _g(bound: float | None) -> str:
@@ -273,7 +308,7 @@ def flag(status: pd.Series, name: str) -> pd.Series:
 def check_duplicates(obs: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """The same (country, indicator, year, breakdown, source) twice: identical is dropped, different refused."""
     key = ["iso3", "indicator", "year", "sex", "breakdown", "source_id", "source_code", "vintage"]
-    ids = group_ids(*(sortable(obs[k]) for k in key))  # compared as numbers, not as texts
+    ids = row_keys([sortable(obs[k]) for k in key])  # compared as numbers, not as texts
     dup = np.bincount(ids)[ids] > 1
     if not dup.any():
         return obs
@@ -297,6 +332,27 @@ def check_duplicates(obs: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame
     if conflicting > 20:
         problems.append(Problem(None, None, f"{conflicting - 20} more conflicting duplicates"))
     return obs[~pd.Series(ids).duplicated(keep="first").to_numpy()].reset_index(drop=True)
+
+
+def row_keys(columns: list[np.ndarray]) -> np.ndarray:
+    """A number for every row's combination of values (integer columns), the same for the same
+    combination, in the order the combinations sort (as `group_ids` numbers them, without hashing)."""
+    ids = np.zeros(len(columns[0]), dtype=np.int64)
+    bound = 1  # every id is below it
+    for col in columns:
+        if not len(col):
+            break
+        low = int(col.min())
+        width = int(col.max()) - low + 1
+        if bound >= (1 << 62) // width:  # renumber before the product overflows
+            found, place = distinct(ids, bound)
+            ids, bound = place.astype(np.int64), len(found)
+        ids *= width
+        ids += col
+        if low:
+            ids -= low
+        bound *= width
+    return distinct(ids, bound)[1]
 
 
 def report_empty(files: list[FileInfo], cfg: SourcesFile, catalog: Catalog, obs: pd.DataFrame,

@@ -19,10 +19,12 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..catalog import Catalog
 from ..errors import Problem
-from .dataset import as_text, group_ids, sortable, text_codes
+from .dataset import as_text, sortable, text_codes
+from .mapping import row_keys
 from .sources import SourcesFile
 
 CELL = ["iso3", "indicator", "year", "sex", "breakdown"]
@@ -30,7 +32,7 @@ CELL = ["iso3", "indicator", "year", "sex", "breakdown"]
 SCALE_TOLERANCE = 0.2
 
 RESOLVED_EXTRA = ["candidates", "chosen_by", "alternatives"]
-CHUNK = 65_536  # rows turned into Python objects at a time
+CHUNK = 262_144  # values set aside joined into texts at a time
 
 
 def resolve(obs: pd.DataFrame, cfg: SourcesFile, catalog: Catalog) -> pd.DataFrame:
@@ -45,10 +47,10 @@ def resolve(obs: pd.DataFrame, cfg: SourcesFile, catalog: Catalog) -> pd.DataFra
     # numbers that sort as the texts do; a vintage's rank among the vintages (none first), a
     # source's place in the declared order (undeclared last)
     code = {c: sortable(obs[c]) for c in CELL + ["source_id", "source_code", "vintage", "file"]}
-    cell = group_ids(*(code[c] for c in CELL))
+    cell = row_keys([code[c] for c in CELL])
     vintage = _per_text(obs["vintage"], lambda texts: _ranks([t or "0000" for t in texts]))
-    series = group_ids(*(code[c] for c in ("iso3", "indicator", "sex", "breakdown", "source_id", "source_code",
-                                            "vintage")))
+    series = row_keys([code[c] for c in ("iso3", "indicator", "sex", "breakdown", "source_id", "source_code",
+                                          "vintage")])
     ranks = {
         "newest_vintage": -vintage,
         "source_order": _per_text(obs["source_id"], lambda texts: np.array([order.get(t, len(order)) for t in texts],
@@ -57,7 +59,7 @@ def resolve(obs: pd.DataFrame, cfg: SourcesFile, catalog: Catalog) -> pd.DataFra
         "source_code": code["source_code"],
     }
     del series
-    of_source = group_ids(cell, code["source_id"])
+    of_source = row_keys([cell, code["source_id"]])
     newest = np.zeros(int(of_source.max()) + 1, dtype=vintage.dtype)
     np.maximum.at(newest, of_source, vintage)
     superseded = vintage < newest[of_source]  # a later release of the same source gives this cell
@@ -68,7 +70,7 @@ def resolve(obs: pd.DataFrame, cfg: SourcesFile, catalog: Catalog) -> pd.DataFra
     for ind in obs["indicator"].unique():
         rules = tuple(cfg.precedence.indicators.get(ind, cfg.precedence.rules))
         rule_sets.setdefault(rules, []).append(ind)
-    chosen, decided, alternatives = [], [], _Texts()
+    chosen, decided, alternatives = [], [], []
     for rules, inds in sorted(rule_sets.items()):
         rows = np.arange(len(obs)) if len(rule_sets) == 1 else np.flatnonzero(obs["indicator"].isin(inds).to_numpy())
         # sorted by cell, then by the rules: each cell's rows follow one another, the chosen first
@@ -77,11 +79,11 @@ def resolve(obs: pd.DataFrame, cfg: SourcesFile, catalog: Catalog) -> pd.DataFra
         starts = np.flatnonzero(np.diff(cell[rows], prepend=-1) != 0)
         chosen.append(rows[starts])
         decided += _decided(rows, starts, [superseded] + [ranks[r] for r in rules], ("later release",) + rules)
-        _alternatives(obs, rows, starts, alternatives)
+        alternatives += _alternatives(obs, rows, starts)
     picked = np.concatenate(chosen)
     by_cell = np.argsort(cell[picked], kind="stable")
     picked = picked[by_cell]
-    texts = alternatives.done()
+    texts = pa.chunked_array(alternatives, type=pa.large_string())
     if (by_cell != np.arange(len(by_cell))).any():  # several sets of rules: back into the order of cells
         texts = texts.take(pa.array(by_cell))
     out = obs.iloc[picked].reset_index(drop=True)
@@ -109,73 +111,43 @@ def _decided(rows: np.ndarray, starts: np.ndarray, ranks: list[np.ndarray], name
     return out.tolist()
 
 
-class _Texts:
-    """Texts gathered into Arrow arrays a few megabytes at a time, so that millions of them are
-    never held twice (as Python strings and as the column they become)."""
-
-    FLUSH = 1 << 24  # characters
-
-    def __init__(self) -> None:
-        self.chunks: list[pa.Array] = []
-        self.pending: list[str] = []
-        self.size = 0
-
-    def add(self, text: str) -> None:
-        self.pending.append(text)
-        self.size += len(text)
-        if self.size > self.FLUSH:
-            self._flush()
-
-    def _flush(self) -> None:
-        self.chunks.append(pa.array(self.pending, type=pa.large_string()))
-        self.pending, self.size = [], 0
-
-    def done(self) -> pa.ChunkedArray:
-        self._flush()
-        return pa.chunked_array(self.chunks, type=pa.large_string())
-
-
-def _alternatives(obs: pd.DataFrame, rows: np.ndarray, starts: np.ndarray, out: _Texts) -> None:
-    """For each cell, the values set aside ("wb SL.UEM (2024-01-01): 5.2; …"), in rank order, added
-    to `out`; each text is built as it is joined, never as a column of millions of strings."""
-    is_start = np.zeros(len(rows), dtype=bool)
-    is_start[starts] = True
-    rest = np.flatnonzero(~is_start)
-    cell = (np.cumsum(is_start) - 1)[rest]
-    rest = rows[rest]
+def _alternatives(obs: pd.DataFrame, rows: np.ndarray, starts: np.ndarray) -> list[pa.Array]:
+    """For each cell (its rows in rank order in `rows`, the chosen one at `starts`), the values set
+    aside ("wb SL.UEM (2024-01-01): 5.2; …"). The cells are taken a few hundred thousand values at a
+    time; in each, every distinct source and every distinct value is written once, and Arrow joins
+    them, so that millions of texts never stand as Python strings."""
     sid, sid_t = text_codes(obs["source_id"])
     code, code_t = text_codes(obs["source_code"])
     vin, vin_t = text_codes(obs["vintage"])
     values = obs["value"].to_numpy()
     prefixes: dict[int, str] = {}
-    emitted = 0  # cells whose text is in `out`
-    current = int(cell[0]) if len(cell) else 0  # the cell whose values are being gathered
-    texts: list[str] = []
-    for lo in range(0, len(rest), CHUNK):  # as Python objects a chunk at a time
-        at = rest[lo:lo + CHUNK]
-        said = (sid[at].astype(np.int64) * len(code_t) + code[at]) * len(vin_t) + vin[at]
-        for c, k, value in zip(cell[lo:lo + CHUNK].tolist(), said.tolist(), values[at].tolist()):
-            if c != current:
-                emitted = _emit(out, emitted, current, texts)
-                current, texts = c, []
-            prefix = prefixes.get(k)
-            if prefix is None:
-                v = k % len(vin_t)
+    cells = len(starts)
+    ends = np.append(starts[1:], len(rows))
+    bounds = np.append(starts - np.arange(cells), len(rows) - cells)  # where each cell's values begin
+    out = []
+    first = 0
+    while first < cells:  # the cells from `first` to `last` hold about CHUNK values set aside
+        last = min(cells, max(first + 1, int(np.searchsorted(bounds, bounds[first] + CHUNK, side="right")) - 1))
+        part = rows[starts[first]:ends[last - 1]]
+        aside = np.ones(len(part), dtype=bool)
+        aside[starts[first:last] - starts[first]] = False
+        part = part[aside]
+        said, kinds = pd.factorize((sid[part].astype(np.int64) * len(code_t) + code[part]) * len(vin_t) + vin[part])
+        for k in kinds.tolist():
+            if k not in prefixes:
                 s, sc = divmod(k // len(vin_t), len(code_t))
-                prefix = prefixes[k] = f"{sid_t[s]} {code_t[sc]} ({vin_t[v] or 'no vintage'}): "
-            texts.append(f"{prefix}{value:g}")
-    if len(cell):
-        emitted = _emit(out, emitted, current, texts)
-    for _ in range(emitted, len(starts)):
-        out.add("")
-
-
-def _emit(out: _Texts, emitted: int, cell: int, texts: list[str]) -> int:
-    """Add the cells without alternatives up to `cell`, then `cell`'s; the number of cells added."""
-    for _ in range(emitted, cell):
-        out.add("")
-    out.add("; ".join(texts))
-    return cell + 1
+                prefixes[k] = f"{sid_t[s]} {code_t[sc]} ({vin_t[k % len(vin_t)] or 'no vintage'}): "
+        # by the bits of the number, so that -0.0 ("-0") is not taken for 0.0 ("0")
+        value, distinct = pd.factorize(values[part].view(np.int64))
+        pieces = pc.binary_join_element_wise(
+            pa.array([prefixes[k] for k in kinds.tolist()], type=pa.large_string()).take(pa.array(said)),
+            pa.array([f"{v:g}" for v in distinct.view(np.float64).tolist()], type=pa.large_string()).take(
+                pa.array(value)),
+            pa.scalar("", pa.large_string()))
+        lists = pa.LargeListArray.from_arrays(pa.array(bounds[first:last + 1] - bounds[first], type=pa.int64()), pieces)
+        out.append(pc.binary_join(lists, pa.scalar("; ", pa.large_string())))
+        first = last
+    return out
 
 
 def _per_text(column: pd.Series, fn: Callable[[list[str]], np.ndarray]) -> np.ndarray:
@@ -199,7 +171,18 @@ def check_scales(obs: pd.DataFrame, problems: list[Problem],
     The file at odds with most others (or, between two, the later release) is reported and its
     values of that indicator are not used; the error is also collected in `withheld` under the
     indicator, which a build then leaves out of every document for this run."""
-    shared = obs[obs.duplicated(CELL, keep=False) & (obs["value"] > 0)]
+    ind, ind_t = text_codes(obs["indicator"])
+    src, src_t = text_codes(obs["file"])
+    # only the indicators that several files give can have a file on another scale
+    pairs = np.flatnonzero(np.bincount(ind.astype(np.int64) * len(src_t) + src, minlength=len(ind_t) * len(src_t)))
+    several = np.bincount(pairs // len(src_t), minlength=len(ind_t)) > 1
+    if not several.any():
+        return obs
+    rows = several[ind]
+    candidates = obs if rows.all() else obs[rows]
+    del ind, src, rows
+    shared = candidates[candidates.duplicated(CELL, keep=False) & (candidates["value"] > 0)]
+    del candidates
     if not len(shared):
         return obs
     drop = pd.Series(False, index=obs.index)

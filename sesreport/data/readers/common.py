@@ -12,7 +12,7 @@ import math
 import re
 import zipfile
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -392,6 +392,54 @@ def stack(chunks: list[pd.DataFrame]) -> pd.DataFrame:
     return out[RAW_COLUMNS]
 
 
+#: A text column as a code for every row and the texts the codes stand for.
+Coded = tuple[np.ndarray, list[str]]
+
+
+def derive(fn: Callable[..., str], *columns: Coded) -> Coded:
+    """`fn` of the texts of every row, worked out once per distinct combination of texts."""
+    n = len(columns[0][0])
+    varying = [i for i, (_, texts) in enumerate(columns) if len(texts) > 1]
+    if not varying:
+        return np.zeros(n, dtype=np.int32), [fn(*(texts[0] if texts else "" for _, texts in columns))]
+    if len(varying) == 1:
+        codes, texts = columns[varying[0]]
+        fixed = [t[0] if t else "" for _, t in columns]
+        return codes, [fn(*fixed[:varying[0]], text, *fixed[varying[0] + 1:]) for text in texts]
+    key = np.zeros(n, dtype=np.int64)
+    for i in varying:
+        key *= len(columns[i][1])
+        key += columns[i][0]
+    inverse, combos = pd.factorize(key)
+    out = []
+    for k in combos.tolist():
+        parts = [t[0] if t else "" for _, t in columns]
+        for i in reversed(varying):
+            k, r = divmod(k, len(columns[i][1]))
+            parts[i] = columns[i][1][r]
+        out.append(fn(*parts))
+    return inverse.astype(np.int32), out
+
+
+def categorical(column: Coded, keep: np.ndarray) -> pd.Categorical:
+    """The rows where `keep` is True of a coded column, as a categorical of the texts they use, sorted
+    (as `pd.Categorical` of the texts would be)."""
+    codes, texts = column
+    if not keep.all():
+        codes = codes[keep]
+    if not len(codes):
+        return pd.Categorical([])
+    cats = sorted(set(texts))
+    pos = {t: i for i, t in enumerate(cats)}
+    small = np.int8 if len(cats) <= 127 else np.int16 if len(cats) <= 32767 else np.int32
+    codes = np.array([pos[t] for t in texts], dtype=small)[codes]
+    used = np.bincount(codes, minlength=len(cats)) > 0
+    if not used.all():  # renumber without the texts no row has
+        codes = (np.cumsum(used) - 1).astype(small)[codes]
+        cats = [t for t, u in zip(cats, used) if u]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype="str"))
+
+
 def empty_rows() -> pd.DataFrame:
     return frame({c: [] for c in RAW_COLUMNS})
 
@@ -417,23 +465,27 @@ class Collector:
         self.bad_values = 0
         self.infinite = 0
 
-    def add(self, line: int, year: int, text: str, column: str, **fields: str) -> None:
+    def number(self, line: int, text: str, column: str) -> float | None:
+        """The value a cell holds, or None when it holds none (a missing marker) or none that can be used
+        (not a number, infinite: the problem is recorded)."""
         try:
-            value = to_float(text)
+            return to_float(text)
         except NonFinite:
             self.infinite += 1
             if self.infinite <= 20:
                 self.problems.append(Problem(
                     self.shown, line, f"'{shorten(text)}' in column '{column}' is not a finite number",
                     "a damaged file, or a number too large to be right: download it again"))
-            return
         except ValueError:
             self.bad_values += 1
             if self.bad_values <= 20:
                 self.problems.append(Problem(
                     self.shown, line, f"'{shorten(text)}' in column '{column}' is not a number; the value was skipped",
                     "use an empty cell or '..' for a missing value", "warning"))
-            return
+        return None
+
+    def add(self, line: int, year: int, text: str, column: str, **fields: str) -> None:
+        value = self.number(line, text, column)
         if value is None:
             return
         cols = self.cols
@@ -454,12 +506,16 @@ class Collector:
         cols.update(year=array("q"), value=array("d"), line=array("q"))
         return cols
 
-    def finish(self) -> pd.DataFrame:
+    def summarise(self) -> None:
+        """Count the problems beyond the first twenty of each kind."""
         if self.bad_values > 20:
             self.problems.append(Problem(self.shown, None, f"{self.bad_values - 20} more non-numeric values skipped",
                                          severity="warning"))
         if self.infinite > 20:
             self.problems.append(Problem(self.shown, None, f"{self.infinite - 20} more infinite values"))
+
+    def finish(self) -> pd.DataFrame:
+        self.summarise()
         last = frame(self.cols)
         self.cols = self._empty()
         if not self.chunks:

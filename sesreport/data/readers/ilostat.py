@@ -5,16 +5,24 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from ...errors import Problem
+from . import arrow
 from .common import (
+    Coded,
     Collector,
     FileUnreadable,
     RawTable,
     ReadOptions,
+    categorical,
     cell_text,
     check_width,
     csv_fields,
+    derive,
     empty_rows,
+    frame,
     header_and_body,
     sex_code,
     stamp_date,
@@ -68,8 +76,15 @@ def _not_annual(layout: str, shown: str, freq: str) -> RawTable:
 
 
 def read_ilostat(path: Path, shown: str, opts: ReadOptions | None = None) -> RawTable:
-    """A bulk CSV: one value per line, with codes, labels or both for every dimension."""
+    """A bulk CSV: one value per line, with codes, labels or both for every dimension.
+
+    A plain file is parsed by Arrow (`arrow.read_plain`) and worked on as codes, once per distinct
+    text; any other, line by line, to the same table, problems and messages."""
     layout = opts.layout if opts else "ilostat_codes"
+    if not (opts and opts.repairs):
+        fast = _read_plain(path, shown, layout)
+        if fast is not None:
+            return fast
     header_line, header, body, applied, problems = header_and_body(path, shown, opts)
     idx = {name: i for i, name in enumerate(header)}
     missing = [name for name in ("time", "obs_value") if name not in idx]
@@ -119,6 +134,59 @@ def read_ilostat(path: Path, shown: str, opts: ReadOptions | None = None) -> Raw
             status=get(record, status_code) or get(record, status_label),
         )
     return RawTable(layout, out.finish(), indicator_names=names, problems=problems + out.problems, repairs=applied)
+
+
+def _read_plain(path: Path, shown: str, layout: str) -> RawTable | None:
+    """`read_ilostat` of a plain annual file through Arrow, or None where the line reader must say
+    what is wrong (a time that is not a year) or the file is not plain."""
+    file_code, freq = code_from_filename(path)
+    if freq and freq != "A":
+        return None
+    out = Collector(shown)
+    records = arrow.read_plain(path, "obs_value", out)
+    if records is None or "time" not in records.header:
+        return None
+    n = len(records.lines)
+
+    def col(name: str) -> Coded:
+        if name in records.codes:
+            return records.codes[name], records.texts[name]
+        return np.zeros(n, dtype=np.int32), [""]
+
+    time = derive(lambda t: t.strip(), col("time"))
+    used = np.bincount(time[0], minlength=len(time[1])) > 0
+    years = [int(t) if len(t) == 4 and t.isdigit() and t.isascii() else 0 for t in time[1]]
+    if any(u and not y for u, y in zip(used, years)):
+        return None
+    ind_code = derive(lambda c: c or file_code or "", col("indicator"))
+    ind_name = col("indicator.label")
+    keep = ~np.isnan(records.values)  # no value, or none that can be used
+    every = bool(keep.all())
+    out.summarise()
+    rows = frame({
+        "area_code": categorical(col("ref_area"), keep), "area_name": categorical(col("ref_area.label"), keep),
+        "ind_code": categorical(ind_code, keep), "ind_name": categorical(ind_name, keep),
+        "sex": categorical(derive(lambda c, lab: sex_code(c or lab), col("sex"), col("sex.label")), keep),
+        "classif1": categorical(derive(classif, col("classif1"), col("classif1.label")), keep),
+        "classif2": categorical(derive(classif, col("classif2"), col("classif2.label")), keep),
+        "source_code": categorical(derive(lambda c, lab: c or lab, col("source"), col("source.label")), keep),
+        "status": categorical(derive(lambda c, lab: c or lab, col("obs_status"), col("obs_status.label")), keep),
+        "year": np.array(years, dtype=np.int64)[time[0] if every else time[0][keep]],
+        "value": records.values if every else records.values[keep],
+        "line": records.lines if every else records.lines[keep],
+    })
+    return RawTable(layout, rows, indicator_names=first_names(ind_code, ind_name), problems=out.problems)
+
+
+def first_names(codes: Coded, names: Coded) -> dict[str, str]:
+    """Each code with the first non-empty name it appears with, in the order of first appearance."""
+    pairs, texts = derive(lambda code, name: f"{code}\n{name}", codes, names)
+    named = np.array([t.partition("\n")[2] != "" for t in texts], dtype=bool)
+    out: dict[str, str] = {}
+    for k in pd.unique(pairs[named[pairs]]).tolist() if len(texts) else []:
+        code, _, name = texts[k].partition("\n")
+        out.setdefault(code, name)
+    return out
 
 
 def classif(code: str, label: str) -> str:
