@@ -56,12 +56,20 @@ def find_breaks(history: pd.DataFrame, jump: float) -> tuple[Break, ...]:
     if len(history) < 2:
         return ()
     rows = history.sort_values("year")
-    years = rows["year"].to_numpy(dtype=int)
     flagged = rows["break"].to_numpy(dtype=bool) if "break" in rows else np.zeros(len(rows), dtype=bool)
     sources = rows["source_code"].astype(str).to_numpy() if "source_code" in rows else np.full(len(rows), "")
     modelled = "estimate" in rows and bool(rows["estimate"].to_numpy(dtype=bool).all())
-    values = rows["value"].to_numpy(dtype=float)
-    jumps = np.zeros(len(rows) - 1, dtype=bool) if modelled else jump_steps(years, values, jump)
+    return breaks_in(rows["year"].to_numpy(dtype=int), rows["value"].to_numpy(dtype=float), flagged, sources,
+                     modelled, jump)
+
+
+def breaks_in(years: np.ndarray, values: np.ndarray, flagged: np.ndarray, sources: np.ndarray, modelled: bool,
+              jump: float) -> tuple[Break, ...]:
+    """`find_breaks` on a series given as arrays, sorted by year: the flags, the source codes and
+    whether every value is a modelled estimate."""
+    if len(years) < 2:
+        return ()
+    jumps = np.zeros(len(years) - 1, dtype=bool) if modelled else jump_steps(years, values, jump)
     out = []
     for i in range(1, len(years)):
         reason: Reason | None = None

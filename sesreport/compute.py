@@ -8,13 +8,16 @@ The editorial rules (`Rules`) decide what may be said: no change across a series
 
 from __future__ import annotations
 
+import bisect
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .breaks import Break, find_breaks, segments
+from .breaks import Break, breaks_in, segments
 from .catalog import Indicator
 
 Trend = Literal["rising", "falling", "stable"]
@@ -43,6 +46,7 @@ class Obs:
 
 #: the columns of an observation that say where it came from (`Obs.ref` names them as printed in figures)
 PROVENANCE = ["iso3", "year", "value", "source_id", "source_code", "vintage", "file", "line", "estimate", "break"]
+TEXTS = ("iso3", "source_id", "source_code", "vintage", "file")  # the text columns of `PROVENANCE`, in its order
 
 
 @dataclass
@@ -53,11 +57,23 @@ class PeerStats:
     low: float
     high: float
     n: int
-    values: pd.DataFrame  # each peer's value used: the `PROVENANCE` columns, one row per peer
+    observations: tuple[Obs, ...]  # each peer's value used, in the order of the peers' ISO3 codes
+
+    @functools.cached_property
+    def values(self) -> pd.DataFrame:
+        """The peers' observations as a table of the `PROVENANCE` columns, one row per peer."""
+        rows = [(o.iso3, o.year, o.value, o.source_id, o.source_code, o.vintage, o.file, o.line, o.estimate, o.brk)
+                for o in self.observations]
+        return pd.DataFrame(rows, columns=PROVENANCE)
+
+    @functools.cached_property
+    def _refs(self) -> list[dict]:
+        return [o.ref() for o in self.observations]
 
     def refs(self) -> list[dict]:
-        """Every peer's observation as recorded in a document's figures (see `Obs.ref`)."""
-        return [_obs(self.values, i).ref() for i in range(len(self.values))]
+        """Every peer's observation as recorded in a document's figures (see `Obs.ref`). The same list
+        for every record of the statistic (never changed), so that its JSON text is written once."""
+        return self._refs
 
 
 @dataclass(frozen=True)
@@ -129,8 +145,17 @@ class Stat:
     percentile: float | None = None
     gap: float | None = None
     position: Position | None = None
-    history: pd.DataFrame = field(default_factory=pd.DataFrame)  # the country's observations, `PROVENANCE`
     breaks: tuple[Break, ...] = ()  # the series' breaks, oldest first (see `breaks.find_breaks`)
+    #: where `history` is read from: the indicator's `Headline` and the country's rows [start, end) in it
+    series: tuple[Headline, int, int] | None = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def history(self) -> pd.DataFrame:
+        """The country's observations up to the document's year, oldest first: the `PROVENANCE` columns."""
+        if self.series is None:
+            return pd.DataFrame()
+        table, start, end = self.series
+        return table.history(start, end)
 
     @property
     def has_data(self) -> bool:
@@ -189,6 +214,10 @@ def segmented(history: pd.DataFrame, breaks: tuple[Break, ...]) -> pd.DataFrame:
 
 def history_obs(stat: Stat, year: int) -> Obs | None:
     """The country's observation for `year` among those the statistic was computed from."""
+    if stat.series is not None:
+        table, start, end = stat.series
+        i = base_for(table.year_list, start, end, year, slack=0)
+        return table.obs(i) if i is not None else None
     if not len(stat.history):
         return None
     hits = np.flatnonzero(stat.history["year"].to_numpy() == year)
@@ -207,25 +236,123 @@ def tolerance(ind: Indicator, base: float) -> float:
     return max(0.03 * abs(base), 10.0 ** -ind.decimals)
 
 
-def base_for(history: pd.DataFrame, year: int, slack: int = 1) -> int | None:
-    """Index of the observation for `year`, else the nearest within `slack` years (earlier first)."""
-    years = history["year"].to_numpy()
+class Headline:
+    """One indicator's headline series (`Dataset.headline`) with what a statistic looks up in it.
+
+    In: the series, one row per country and year with the `PROVENANCE` columns. Out: each country's
+    rows by position (the rows sorted by iso3, then year), the years and values as arrays, each row
+    as an `Obs`, and the whole as a year × country matrix for the peer bands. Worked out once per
+    indicator and kept on the dataset (`Dataset.headline_table`), so that every document built from
+    the same data shares it; it holds nothing but what the series says.
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        iso3 = frame["iso3"].to_numpy(dtype=object)
+        years = frame["year"].to_numpy(dtype=np.int64)
+        if len(frame) > 1 and not _ordered(iso3, years):
+            frame = frame.sort_values(["iso3", "year"], kind="stable")
+            iso3, years = frame["iso3"].to_numpy(dtype=object), frame["year"].to_numpy(dtype=np.int64)
+        self.frame = frame[PROVENANCE].reset_index(drop=True)
+        self.years = years
+        self.year_list: list[int] = years.tolist()
+        self.values = frame["value"].to_numpy(dtype=float)
+        starts = np.flatnonzero(np.r_[True, iso3[1:] != iso3[:-1]]) if len(iso3) else np.zeros(0, dtype=int)
+        ends = np.r_[starts[1:], len(iso3)].astype(int)
+        #: each country's rows: positions [start, end)
+        self.spans: dict[str, tuple[int, int]] = {str(iso3[a]): (int(a), int(b)) for a, b in zip(starts, ends)}
+        self.flagged = self.frame["break"].to_numpy(dtype=bool)
+        self.estimate = self.frame["estimate"].to_numpy(dtype=bool)
+        # the text columns as a code a row and their few distinct texts (a list of a string a row would
+        # hold every file path once per row); the other columns as arrays
+        self._texts = [_factorized(self.frame[c]) for c in TEXTS]
+        self._lines = self.frame["line"].to_numpy()
+        self._obs: list[Obs | None] = [None] * len(self.frame)
+        self._wide: tuple[int, list[str], np.ndarray] | None = None
+
+    def rows(self, iso3: str, up_to: int) -> tuple[int, int]:
+        """The positions [start, end) of the country's rows up to the year `up_to`."""
+        start, end = self.spans.get(iso3, (0, 0))
+        return start, bisect.bisect_right(self.year_list, up_to, start, end)
+
+    def obs(self, i: int) -> Obs:
+        """The row at position `i` as an observation."""
+        found = self._obs[i]
+        if found is None:
+            iso3, source_id, source_code, vintage, file = (texts[codes[i]] for codes, texts in self._texts)
+            found = Obs(iso3, int(self.year_list[i]), float(self.values[i]), source_id, source_code, vintage, file,
+                        int(self._lines[i]), bool(self.estimate[i]), bool(self.flagged[i]))
+            self._obs[i] = found
+        return found
+
+    def history(self, start: int, end: int) -> pd.DataFrame:
+        """The rows [start, end) as a table of the `PROVENANCE` columns."""
+        return self.frame.iloc[start:end].reset_index(drop=True)
+
+    def breaks(self, start: int, end: int, jump: float) -> tuple[Break, ...]:
+        """The breaks of the series in rows [start, end), one country's (see `breaks.find_breaks`)."""
+        if end - start < 2:
+            return ()
+        codes, texts = self._texts[TEXTS.index("source_code")]
+        sources = np.array([texts[k] for k in codes[start:end]], dtype=object)
+        return breaks_in(self.years[start:end], self.values[start:end], self.flagged[start:end], sources,
+                         bool(self.estimate[start:end].all()), jump)
+
+    def latest(self, countries: Iterable[str], up_to: int, since: int) -> list[int]:
+        """The position of each country's latest row with since <= year <= up_to, in row order."""
+        out = []
+        for iso3 in set(countries):
+            span = self.spans.get(iso3)
+            if span is None:
+                continue
+            i = bisect.bisect_right(self.year_list, up_to, *span) - 1
+            if i >= span[0] and self.year_list[i] >= since:
+                out.append(i)
+        return sorted(out)
+
+    def wide(self) -> tuple[int, list[str], np.ndarray]:
+        """The series as a matrix: (the first year, the countries sorted, year × country values)."""
+        if self._wide is None:
+            codes = sorted(self.spans)
+            if not codes:
+                self._wide = (0, [], np.full((0, 0), np.nan))
+                return self._wide
+            first = int(self.years.min())
+            matrix = np.full((int(self.years.max()) - first + 1, len(codes)), np.nan)
+            column = np.empty(len(self.years), dtype=np.int64)
+            for j, code in enumerate(codes):
+                start, end = self.spans[code]
+                column[start:end] = j
+            known = ~np.isnan(self.values)
+            matrix[self.years[known] - first, column[known]] = self.values[known]
+            self._wide = (first, codes, matrix)
+        return self._wide
+
+
+def _factorized(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """A text column as a code a row and the texts the codes stand for (a missing value as "nan",
+    as `str` writes it)."""
+    codes, texts = pd.factorize(column, use_na_sentinel=False)
+    return codes, [str(t) for t in texts]
+
+
+def _ordered(iso3: np.ndarray, years: np.ndarray) -> bool:
+    """Rows sorted by iso3, then year."""
+    same = iso3[1:] == iso3[:-1]
+    return bool(((iso3[1:] > iso3[:-1]) | (same & (years[1:] >= years[:-1]))).all())
+
+
+def _table(headline: pd.DataFrame | Headline) -> Headline:
+    return headline if isinstance(headline, Headline) else Headline(headline)
+
+
+def base_for(years: list[int], start: int, end: int, year: int, slack: int = 1) -> int | None:
+    """Position in [start, end) of the observation for `year`, else the nearest within `slack` years
+    (earlier first); `years` sorted over that range."""
     for candidate in [year] + [y for d in range(1, slack + 1) for y in (year - d, year + d)]:
-        hits = np.flatnonzero(years == candidate)
-        if len(hits):
-            return int(hits[0])
+        i = bisect.bisect_left(years, candidate, start, end)
+        if i < end and years[i] == candidate:
+            return i
     return None
-
-
-def latest_values(headline: pd.DataFrame, codes: list[str], up_to: int, since: int) -> pd.DataFrame:
-    """Each country's latest value with since <= year <= up_to (the headline is sorted by iso3, year)."""
-    years = headline["year"].to_numpy()
-    mask = headline["iso3"].isin(codes).to_numpy() & (years <= up_to) & (years >= since)
-    rows = headline[mask]
-    if not len(rows):
-        return rows
-    last = rows["iso3"].ne(rows["iso3"].shift(-1)).to_numpy()  # the last row of each country
-    return rows[last].reset_index(drop=True)
 
 
 def rank_among(values: pd.Series, iso3: str, direction: str) -> tuple[int, int, float]:
@@ -233,42 +360,50 @@ def rank_among(values: pd.Series, iso3: str, direction: str) -> tuple[int, int, 
 
     For a neutral indicator the rank is by size, largest first.
     """
-    ascending = direction == "lower_better"
-    ranks = values.rank(method="min", ascending=ascending)
+    return _rank(values.to_numpy(dtype=float), float(values[iso3]), direction)
+
+
+def _rank(values: np.ndarray, own: float, direction: str) -> tuple[int, int, float]:
+    """`rank_among` for the value `own`, one of `values` (the whole group)."""
+    if direction == "lower_better":
+        rank, worse_or_equal = 1 + int((values < own).sum()), int((values >= own).sum()) - 1
+    else:
+        rank, worse_or_equal = 1 + int((values > own).sum()), int((values <= own).sum()) - 1
     n = len(values)
-    rank = int(ranks[iso3])
-    worse_or_equal = int((ranks >= rank).sum()) - 1
     percentile = 100.0 * worse_or_equal / (n - 1) if n > 1 else 100.0
     return rank, n, percentile
 
 
-def indicator_stat(headline: pd.DataFrame, iso3: str, peers: list[str], ind: Indicator, code: str,
+def indicator_stat(headline: pd.DataFrame | Headline, iso3: str, peers: list[str], ind: Indicator, code: str,
                    as_of_year: int, stale_after: int, peer_window: int, rules: Rules = Rules()) -> Stat:
-    """Latest value, changes, trend, peer comparison and rank of one indicator for one country."""
-    mine = headline[(headline["iso3"] == iso3) & (headline["year"] <= as_of_year)].sort_values("year")
-    mine = mine.reset_index(drop=True)
-    stat = Stat(code, None, history=mine[PROVENANCE], breaks=find_breaks(mine, rules.break_jump))
+    """Latest value, changes, trend, peer comparison and rank of one indicator for one country.
+
+    `headline` is the indicator's headline series, best as the dataset's `Headline` (a table is
+    indexed here, for this call alone)."""
+    table = _table(headline)
+    start, end = table.rows(iso3, as_of_year)
+    years = table.year_list
+    stat = Stat(code, None, breaks=table.breaks(start, end, rules.break_jump), series=(table, start, end))
     ref_year = as_of_year
-    if len(mine):
-        stat.latest = _obs(mine, len(mine) - 1)
+    if end > start:
+        stat.latest = table.obs(end - 1)
         ref_year = stat.latest.year
         stat.stale = ref_year < as_of_year - stale_after
         # the latest segment only: no change is computed across a break
-        segment = mine[mine["year"] >= stat.breaks[-1].after].reset_index(drop=True) if stat.breaks else mine
+        first = bisect.bisect_left(years, stat.breaks[-1].after, start, end) if stat.breaks else start
         for horizon in HORIZONS:
-            i = base_for(segment, ref_year - horizon)
-            if i is not None and int(segment.at[i, "year"]) < ref_year:
-                stat.changes[horizon] = Change.between(ind, horizon, _obs(segment, i), stat.latest)
+            i = base_for(years, first, end, ref_year - horizon)
+            if i is not None and years[i] < ref_year:
+                stat.changes[horizon] = Change.between(ind, horizon, table.obs(i), stat.latest)
 
-    peer_vals = latest_values(headline, peers, ref_year, ref_year - peer_window)
-    if len(peer_vals) >= max(rules.min_peers, 1):
-        v = peer_vals["value"].to_numpy()
+    rows = table.latest(peers, ref_year, ref_year - peer_window)
+    if len(rows) >= max(rules.min_peers, 1):
+        v = table.values[rows]
         stat.peers = PeerStats(float(np.median(v)), float(v.min()), float(v.max()), len(v),
-                               peer_vals[PROVENANCE].reset_index(drop=True))
+                               tuple(table.obs(i) for i in rows))
     if stat.latest is not None and stat.peers is not None:
-        group = pd.concat([pd.Series(peer_vals["value"].to_numpy(), index=peer_vals["iso3"].to_numpy()),
-                           pd.Series([stat.latest.value], index=[iso3])])
-        stat.rank, stat.rank_of, stat.percentile = rank_among(group, iso3, ind.direction)
+        stat.rank, stat.rank_of, stat.percentile = _rank(np.append(table.values[rows], stat.latest.value),
+                                                         stat.latest.value, ind.direction)
         stat.gap = stat.latest.value - stat.peers.median
         if abs(stat.gap) < tolerance(ind, stat.peers.median):
             stat.position = "similar"
@@ -283,7 +418,7 @@ def indicator_stat(headline: pd.DataFrame, iso3: str, peers: list[str], ind: Ind
 BAND_COLUMNS = ["year", "median", "low", "high", "n", "peers"]
 
 
-def peer_band(headline: pd.DataFrame, peers: list[str], first: int, last: int, min_peers: int = 5,
+def peer_band(headline: pd.DataFrame | Headline, peers: list[str], first: int, last: int, min_peers: int = 5,
               stability: float = 0.8, carry: int = 5) -> pd.DataFrame:
     """Per year: the peers' median and 10th–90th percentile range, where the band rests on enough peers
     and on much the same peers as at its end.
@@ -297,12 +432,17 @@ def peer_band(headline: pd.DataFrame, peers: list[str], first: int, last: int, m
     between years that are not, is left out too: one year draws no band. `peers` lists the peers
     counted in each year (ISO3 codes, comma-separated), `n` how many.
     """
-    rows = headline[headline["iso3"].isin(peers) & headline["year"].between(first - carry, last)]
-    if not len(rows):
+    table = _table(headline)
+    earliest, codes, matrix = table.wide()
+    chosen = set(peers)
+    columns = [j for j, c in enumerate(codes) if c in chosen]
+    window = np.full((last - first + carry + 1, len(columns)), np.nan) if last >= first - carry else np.zeros((0, 0))
+    low, high = max(first - carry, earliest), min(last, earliest + len(matrix) - 1)
+    if columns and low <= high:
+        window[low - first + carry:high - first + carry + 1] = matrix[low - earliest:high - earliest + 1][:, columns]
+    if not (~np.isnan(window)).any():
         return pd.DataFrame(columns=BAND_COLUMNS)
-    wide = rows.pivot_table(index="year", columns="iso3", values="value", aggfunc="last")
-    wide = wide.reindex(range(first - carry, last + 1)).ffill(limit=carry).loc[first:last]
-    values = wide.to_numpy(dtype=float)
+    values = _carried(window, carry)[carry:]
     present = ~np.isnan(values)
     counts = present.sum(axis=1)
     enough = np.flatnonzero(counts >= max(min_peers, 1))
@@ -313,13 +453,25 @@ def peer_band(headline: pd.DataFrame, peers: list[str], first: int, last: int, m
     either = (present | reference).sum(axis=1)
     keep = (counts >= max(min_peers, 1)) & (shared >= stability * either)
     keep &= np.r_[False, keep[:-1]] | np.r_[keep[1:], False]  # a year alone draws no band
-    kept = values[keep]
-    codes = np.array(wide.columns, dtype=str)
+    # each year's values without the missing ones: what `np.nanmedian` and `np.nanquantile` compute
+    # from, row by row, without their masked arrays
+    kept = [row[known] for row, known in zip(values[keep], present[keep])]
+    names = np.array([codes[j] for j in columns], dtype=str)
     return pd.DataFrame({
-        "year": wide.index[keep].astype(int),
-        "median": np.nanmedian(kept, axis=1),
-        "low": np.nanquantile(kept, 0.1, axis=1),
-        "high": np.nanquantile(kept, 0.9, axis=1),
+        "year": np.arange(first, last + 1, dtype=np.int64)[keep],
+        "median": np.array([np.median(row) for row in kept], dtype=float),
+        "low": np.array([np.quantile(row, 0.1) for row in kept], dtype=float),
+        "high": np.array([np.quantile(row, 0.9) for row in kept], dtype=float),
         "n": counts[keep],
-        "peers": [",".join(codes[row]) for row in present[keep]],
+        "peers": [",".join(names[row]) for row in present[keep]],
     })
+
+
+def _carried(values: np.ndarray, limit: int) -> np.ndarray:
+    """Each column's gaps filled with its last value before them, at most `limit` rows on (as
+    `DataFrame.ffill(limit=limit)`)."""
+    rows = np.arange(len(values))[:, None]
+    last = np.where(~np.isnan(values), rows, -1)
+    np.maximum.accumulate(last, axis=0, out=last)
+    filled = values[np.maximum(last, 0), np.arange(values.shape[1])[None, :]]
+    return np.where((last >= 0) & (rows - last <= limit), filled, np.nan)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -12,6 +14,11 @@ from pandas.api.types import union_categoricals
 from ..catalog import Catalog
 from ..errors import Problem
 from .countries import CountryRef
+
+if TYPE_CHECKING:
+    from ..compute import Headline
+
+T = TypeVar("T")
 
 OBS_COLUMNS = [
     "iso3", "indicator", "year", "value", "sex", "breakdown", "source_id", "publisher", "source_code",
@@ -76,7 +83,11 @@ class Dataset:
     # each problem saying why, and the catalog indicators they leave unavailable for this run
     unread: list[Problem] = field(default_factory=list)
     unavailable: dict[str, list[Problem]] = field(default_factory=dict)
-    _headline: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    # worked out from the tables above and kept with them; never copied to another dataset (`init=False`:
+    # `dataclasses.replace` starts afresh)
+    _headline: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _tables: dict[str, Headline] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _memo: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -88,11 +99,34 @@ class Dataset:
         if cached is not None:
             return cached
         ind = self.catalog[indicator]
-        res = self.resolved
-        rows = res[(res["indicator"] == indicator) & (res["breakdown"] == "") & res["sex"].isin((ind.sex, ""))]
+        positions = self._indicator_rows().get(indicator)
+        res = self.resolved.take(positions if positions is not None else [])
+        rows = res[(res["breakdown"] == "") & res["sex"].isin((ind.sex, ""))]
         rows = rows.sort_values(["iso3", "year"], kind="stable").reset_index(drop=True)
         self._headline[indicator] = rows
         return rows
+
+    def _indicator_rows(self) -> dict[str, np.ndarray]:
+        """The positions of each indicator's rows in `resolved`, in their order: one pass for all."""
+        return self.memo(("indicator rows",), lambda: {str(k): v for k, v in self.resolved.groupby(
+            "indicator", sort=False, observed=True).indices.items()})
+
+    def headline_table(self, indicator: str) -> Headline:
+        """The indicator's main series (`headline`) indexed for the statistics of every document built
+        from this dataset: worked out once, kept with the data it was made from."""
+        table = self._tables.get(indicator)
+        if table is None:
+            from ..compute import Headline
+
+            table = self._tables[indicator] = Headline(self.headline(indicator))
+        return table
+
+    def memo(self, key: tuple, make: Callable[[], T]) -> T:
+        """`make()`, worked out once per key for this dataset: for what every document built from the
+        same data would otherwise work out again (`key` names all it depends on besides the data)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     def series(self, iso3: str, indicator: str) -> pd.Series:
         rows = self.headline(indicator)

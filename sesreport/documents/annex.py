@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import Field
 
+from .. import jsondump
 from ..catalog import FORMS
 from ..data.load import Dataset
 from ..errors import Problem, did_you_mean
@@ -257,7 +258,7 @@ class AnnexKind(DocumentKind):
         audit = audit_csv(ctx.indices[job.name])
         context["publisher"] = publisher_context(ctx.project, lang, ctx.as_of.year, context["title"])
         figures += publisher_records(ctx.project, lang, ctx.as_of.year)
-        traced = json.dumps(figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
+        traced = jsondump.dumps(figures).encode()  # as json.dumps(indent=1, ensure_ascii=False, sort_keys=True)
         return Document("annex.html.j2", context,
                         attachments=(Attachment(f"{job.stem}.csv", csv, "The index table behind this annex"),
                                      Attachment(f"{job.name}.audit.csv", audit,

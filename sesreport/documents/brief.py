@@ -9,7 +9,6 @@ traced to the published cell it came from.
 from __future__ import annotations
 
 import base64
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
-from .. import charts
+from .. import charts, jsondump
 from ..catalog import Catalog
 from ..compute import Obs, Rules, Stat, history_obs, indicator_stat, peer_band, segmented
 from ..config import LoadedConfig
@@ -67,8 +66,13 @@ class BriefContent:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
-    def attachments(self, stem: str) -> list[tuple[str, bytes, str]]:
-        figures = json.dumps(self.figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
+    def figures_json(self) -> bytes:
+        """The figures as written to `<stem>.figures.json` and attached to the PDF."""
+        return jsondump.dumps(self.figures).encode()  # as json.dumps(indent=1, ensure_ascii=False, sort_keys=True)
+
+    def attachments(self, stem: str, figures: bytes | None = None) -> list[tuple[str, bytes, str]]:
+        """The files attached to the PDF; `figures` is `figures_json()` when the caller has it already."""
+        figures = self.figures_json() if figures is None else figures
         out = [(f"{stem}.figures.json", figures, "Every figure printed in this document, with the observation, "
                 "source, vintage, file and line it came from")]
         for name, table in self.tables.items():
@@ -284,8 +288,8 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
 
     stats: dict[str, Stat] = {}
     for code in cfg.indicators():
-        stats[code] = indicator_stat(ds.headline(code), iso3, peers, catalog[code], code, year, cfg.stale_after,
-                                     cfg.peer_window, cfg.rules())
+        stats[code] = indicator_stat(ds.headline_table(code), iso3, peers, catalog[code], code, year,
+                                     cfg.stale_after, cfg.peer_window, cfg.rules())
     reads: list[tuple[str, str]] = []  # the fields narrative blocks read, to trace what they print
     views = Indicators({code: TracedView(code, s, catalog, lang, reads) for code, s in stats.items()}, catalog)
     # `cluster`: the country's ILO cluster in the composite index (pacesetters, pragmatists, conventionals,
@@ -306,7 +310,7 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
 
     def stat_of(code: str) -> Stat:  # a current series on a key figure's subject may be outside the sections
         if code not in stats and code not in candidates:
-            candidates[code] = indicator_stat(ds.headline(code), iso3, peers, catalog[code], code, year,
+            candidates[code] = indicator_stat(ds.headline_table(code), iso3, peers, catalog[code], code, year,
                                               cfg.stale_after, cfg.peer_window, cfg.rules())
         return stats[code] if code in stats else candidates[code]
 
@@ -523,7 +527,7 @@ class ChartInputs:
         return segmented(s.history[s.history["year"] > s.year - self.chart_years], s.breaks)
 
     def band(self, code: str, first: int, last: int) -> pd.DataFrame:
-        return peer_band(self.ds.headline(code), self.peers, first, last, self.rules.min_peers,
+        return peer_band(self.ds.headline_table(code), self.peers, first, last, self.rules.min_peers,
                          self.rules.band_stability)
 
 
@@ -738,14 +742,14 @@ class BriefKind(DocumentKind):
         if loaded.config.format == "two_page":
             doc = two_page_content(doc)
         doc.figures += [{**r, "indicator": None} for r in publisher_records(ctx.project, lang, ctx.as_of.year)]
-        figures = json.dumps(doc.figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
+        figures = doc.figures_json()
         two_page = loaded.config.format == "two_page"
         file, line = loaded.line_of(("summary",))
         too_long = Problem(file, line, "the two-page brief does not fit on two pages",
                            "shorten the summary or the narrative texts, or set format: full for this country")
         return Document("brief_two_page.html.j2" if two_page else "brief.html.j2", doc.context,
                         pages=2 if two_page else None, too_long=too_long,
-                        attachments=tuple(Attachment(*a) for a in doc.attachments(job.stem)),
+                        attachments=tuple(Attachment(*a) for a in doc.attachments(job.stem, figures)),
                         figures=tuple(doc.figures), files=(("figures.json", figures),),
                         timings=tuple(doc.timings.items()))
 

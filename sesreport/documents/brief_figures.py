@@ -136,6 +136,16 @@ class IndexFigures:
 
     def __init__(self, index: Any, iso3: str, peers: list[str], lang: Lang):
         self.index, self.iso3, self.peers, self.lang = index, iso3, peers, lang
+        self._evidence: dict[tuple[str, str], list[dict]] = {}
+        self._ranked: dict[str, dict[str, float]] = {}
+
+    def evidence(self, iso3: str, node: str) -> list[dict]:
+        """`IndexResult.evidence`, one list for every record of this brief that cites it (never changed),
+        so that its JSON text is written once."""
+        key = (iso3, node)
+        if key not in self._evidence:
+            self._evidence[key] = self.index.evidence(iso3, node)
+        return self._evidence[key]
 
     def year(self, what: str) -> dict:
         spec = self.index.spec
@@ -149,20 +159,23 @@ class IndexFigures:
 
     def value(self, node: str, what: str = "index value") -> dict:
         value = float(self.index.values.at[self.iso3, node])
-        return indexed(what, self.lang.number(value, 2), self.index.evidence(self.iso3, node), node=node, value=value)
+        return indexed(what, self.lang.number(value, 2), self.evidence(self.iso3, node), node=node, value=value)
 
     def ranked(self, node: str, text: str, what: str = "index rank") -> dict:
         """A rank (or a count of ranked countries) of a node: the values of every ranked country."""
-        ok = self.index.ok(node)
-        ranked = {c: round(float(v), 6) for c, v in self.index.values.loc[ok, node].items()}
-        return indexed(what, text, self.index.evidence(self.iso3, node), node=node, ranked=ranked)
+        if node not in self._ranked:
+            index = self.index
+            self._ranked[node] = dict(index.memo(("ranked", node), lambda: {
+                c: round(float(v), 6) for c, v in index.values.loc[index.ok(node), node].items()}))
+        return indexed(what, text, self.evidence(self.iso3, node), node=node, ranked=self._ranked[node])
 
     def interval(self, text: str, which: str) -> dict:
-        return indexed("rank interval", text, self.index.evidence(self.iso3, "overall"), node="overall", bound=which)
+        return indexed("rank interval", text, self.evidence(self.iso3, "overall"), node="overall", bound=which)
 
     def peer_median(self, node: str, text: str) -> dict:
-        values = self.index.values.loc[[p for p in self.peers if p in self.index.values.index], node].dropna()
-        peers = [{"iso3": c, "value": float(v), "inputs": self.index.evidence(c, node)} for c, v in values.items()]
+        values = self.index.memo(("values", node), lambda: self.index.values[node].dropna().to_dict())
+        peers = [{"iso3": c, "value": float(values[c]), "inputs": self.evidence(c, node)}
+                 for c in self.peers if c in values]
         return {"what": "index peer median", "text": text, "node": node, "peers": peers}
 
 
@@ -185,7 +198,7 @@ def security_records(security: dict, figures: IndexFigures) -> list[dict]:
                       figures.draws(interval["draws"])]
     else:  # "cannot be computed: the data cover {k} of the 7 forms"
         parts = [indexed("forms covered", str(info["coverage"].get("forms_available", 0)),
-                         figures.index.evidence(figures.iso3, "overall"))]
+                         figures.evidence(figures.iso3, "overall"))]
     out.append(composed("composite index", paragraphs[0], parts, indicator=figures.index.index_id,
                         value=overall["value"], rank=overall["rank"], rank_interval=info.get("rank_interval"),
                         cluster=info.get("cluster"), forms={f: v["value"] for f, v in info["forms"].items()},

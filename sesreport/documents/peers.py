@@ -31,10 +31,13 @@ def min_peers(cfg: Any) -> int:
 
 
 def choose_peers(ds: Dataset, cfg: Any, year: int) -> PeerGroup:
-    """The peers of a country config (a brief's or a strategy input's) for a document of `year`."""
+    """The peers of a country config (a brief's or a strategy input's) for a document of `year`; worked
+    out once per dataset for the same rule and inputs (the plan, each language and each kind ask again)."""
     peers = cfg.peers
-    return peers_of(cfg.country, peers.group, ds.countries.table, peers.countries, gdp=ds.headline(GDP),
-                    up_to=year, window=cfg.peer_window, size=peers.size, min_peers=min_peers(cfg))
+    listed, least = tuple(peers.countries), min_peers(cfg)
+    return ds.memo(("peers", cfg.country, peers.group, listed, year, cfg.peer_window, peers.size, least),
+                   lambda: peers_of(cfg.country, peers.group, ds.countries.table, listed, gdp=ds.headline(GDP),
+                                    up_to=year, window=cfg.peer_window, size=peers.size, min_peers=least))
 
 
 def _region(group: PeerGroup, lang: Lang) -> str:

@@ -24,6 +24,7 @@ each time a rendering prints it, with `rendering` naming which.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +64,18 @@ def composed(what: str, text: str, parts: list[dict], **extra: Any) -> dict[str,
     return {"what": what, "text": text, "parts": parts, **extra}
 
 
-@functools.lru_cache(maxsize=16)
 def yaml_line(file: str, path: tuple) -> int | None:
     """The line of a key in a YAML configuration file (None when it is not written there)."""
-    from ..yamlio import load_yaml
-
     try:
-        return load_yaml(Path(file)).line_of(path)
+        stat = os.stat(file)
+        return _located(file, stat.st_mtime_ns, stat.st_size).line_of(path)
     except Exception:  # a file that cannot be read again here was read when the project was loaded
         return None
+
+
+@functools.lru_cache(maxsize=16)
+def _located(file: str, mtime_ns: int, size: int) -> Any:
+    """The file read once for all the keys asked of it, again when it changes (`watch`)."""
+    from ..yamlio import load_yaml
+
+    return load_yaml(Path(file))

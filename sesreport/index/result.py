@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from .audit import Audit
     from .config import IndexSpec
     from .sensitivity import SensitivityResult
+
+T = TypeVar("T")
 
 OK = "ok"
 INSUFFICIENT = "insufficient data"
@@ -63,7 +66,18 @@ class IndexResult:
         return tuple(self.values.index[self.ok(node)])
 
     def n_ranked(self, node: str = "overall") -> int:
-        return int(self.ok(node).sum())
+        return self.memo(("n_ranked", node), lambda: int(self.ok(node).sum()))
+
+    def memo(self, key: tuple, make: Callable[[], T]) -> T:
+        """`make()`, worked out once per key for this result and kept with it (never pickled): for
+        what every brief of a batch would otherwise work out again from the same index."""
+        memo = self.__dict__.setdefault("_memo", {})  # the dataclass is frozen; its values never change
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_memo"}
 
     def with_sensitivity(self, sensitivity: SensitivityResult) -> IndexResult:
         return replace(self, sensitivity=sensitivity)
@@ -109,11 +123,20 @@ class IndexResult:
     def evidence(self, iso3: str, node: str = "overall") -> list[dict[str, Any]]:
         """The published values one country's value of a node rests on: each input the index used
         (indicator, year, value, source, vintage, file, line), in the order of `inputs`."""
-        rows = self.inputs[(self.inputs["iso3"] == iso3) & self.inputs["in_index"].astype(bool)
-                           & self.inputs["indicator"].isin(self.leaves_of(node))]
-        return [{"indicator": str(r.indicator), "iso3": iso3, "year": int(r.year), "value": float(r.value),
-                 "source": str(r.source_id), "vintage": str(r.vintage), "file": str(r.file), "line": int(r.line)}
-                for r in rows.itertuples(index=False)]
+        leaves = self.memo(("leaves", node), lambda: frozenset(self.leaves_of(node)))
+        used = self.memo(("evidence",), self._evidence)
+        return [dict(e) for indicator, e in used.get(iso3, ()) if indicator in leaves]
+
+    def _evidence(self) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        """Per country, each input the index used, with its indicator (see `evidence`)."""
+        out: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        used = self.inputs[self.inputs["in_index"].astype(bool)]
+        for r in used.itertuples(index=False):
+            iso3 = str(r.iso3)
+            out.setdefault(iso3, []).append((str(r.indicator), {
+                "indicator": str(r.indicator), "iso3": iso3, "year": int(r.year), "value": float(r.value),
+                "source": str(r.source_id), "vintage": str(r.vintage), "file": str(r.file), "line": int(r.line)}))
+        return out
 
     def table(self) -> pd.DataFrame:
         """One row per country: overall value, rank, interval, forms, cluster, coverage (the annex table)."""
