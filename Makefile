@@ -31,6 +31,7 @@ bench: system-deps $(STAMP)
 	$(BIN)/python scripts/benchmark.py
 	$(BIN)/python scripts/benchmark_index.py
 	$(BIN)/python scripts/benchmark_large_csv.py
+	$(BIN)/python scripts/benchmark_charts.py
 
 clean:
 	rm -rf output .cache

@@ -8,6 +8,11 @@ Text in a script Source Sans Pro lacks (a peer's name in Georgian, Arabic or Chi
 its element names Source Sans Pro and then the pinned fallback families its characters need
 (:func:`sesreport.fonts.text_families`), which WeasyPrint and the browser resolve to the fonts the
 document embeds, and its width is measured in those fonts.
+
+For speed, matplotlib measures text in Source Sans Pro alone unless a text needs a fallback (see
+`_svg`), and the SVG it writes is made lean (:func:`sesreport.leansvg.lean`): the same drawing in
+half the elements, which WeasyPrint paints a fifth faster. A new Figure per chart costs 0.2 ms of a
+chart's 60: keeping one per size and clearing it saved nothing measurable, so each chart has its own.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import functools
 import io
 import os
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
@@ -32,12 +38,14 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
 
 from . import fonts  # noqa: E402
 from .catalog import Indicator  # noqa: E402
 from .fonts import SANS, font_path, register_matplotlib  # noqa: E402
 from .i18n import Lang  # noqa: E402
+from .leansvg import lean  # noqa: E402
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,9 +73,9 @@ STYLE: dict[str, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "sesreport",
     "text.hinting": "no_hinting",
-    # matplotlib measures (and would draw) each character in the first of these that has it; the SVG
-    # names only the families a text needs (see _svg)
-    "font.family": [SANS, *dict.fromkeys(family for family, _, _ in fonts.fallbacks())],
+    # matplotlib looks up every family of this list for each text it measures: a text that needs a
+    # fallback family is given the ones it needs (see _svg)
+    "font.family": [SANS],
     "font.size": FONT_SIZE,
     "axes.edgecolor": GREY,
     "axes.labelcolor": INK,
@@ -166,11 +174,29 @@ def styled(draw: Callable[P, R]) -> Callable[P, R]:
 
 
 def _svg(fig: Figure) -> str:
+    """The figure as SVG, each text in Source Sans Pro and the fallback families its characters need.
+
+    It is drawn in Source Sans Pro alone first. When a text has characters that font lacks (a peer's
+    name in Georgian), each such text is given its families and the figure is drawn again: the same
+    drawing as with every fallback family listed for every text, at a sixth less of the cost."""
+    with warnings.catch_warnings(record=True) as caught:  # a glyph missing from Source Sans Pro
+        warnings.simplefilter("always")
+        text = _save(fig)
+    needing = [(t, families) for t in fig.findobj(Text) if len(families := fonts.text_families(t.get_text())) > 1]
+    for artist, families in needing:
+        artist.set_fontfamily(families)
+    if needing:
+        text = _save(fig)
+    else:
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return lean(_TEXT.sub(_name_families, text))
+
+
+def _save(fig: Figure) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    text = buf.getvalue()
-    text = _TEXT.sub(_name_families, text)
-    return text[text.find("<svg"):]  # the prolog and DOCTYPE are noise once embedded
+    return buf.getvalue()
 
 
 _TEXT = re.compile(r'(<text style="[^"]*?font-family: )([^;"]*)([^>]*>)(.*?)(</text>)', re.DOTALL)

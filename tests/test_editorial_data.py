@@ -111,8 +111,7 @@ def charts_of(html: Path) -> dict[str, str]:
 def country_lines(svg: str) -> list[int]:
     """The number of points of each line drawn in the country's colour inside the axes (clipped to
     them: the legend's sample line is not; markers are not lines)."""
-    paths = re.findall(r'<g id="(?:[\w-]+-)?line2d_\d+">\s*<path d="([^"]+)" clip-path="[^"]+" '
-                       r'style="fill: none; stroke: #0072b2', svg)
+    paths = re.findall(r'<path d="([^"]+)" clip-path="[^"]+" fill="none" stroke="#0072b2"', svg)
     return sorted(len(re.findall(r"[ML] ", d)) for d in paths)
 
 

@@ -1,0 +1,150 @@
+"""Charts drawn lean and the same whatever the order: real charts of the Russian Federation.
+
+Three charts are drawn from the real files: its unemployment rate against the CIS peers' band (a
+trend), the CIS employment ratios (a ranking naming every bar, one of them in Georgian, so that the
+figure is drawn a second time with the fallback font) and a security profile. Lean, each has far fewer
+elements than matplotlib writes, and WeasyPrint paints it pixel for pixel as before, its text still
+text in the same fonts. Drawn in any order, interleaved, after charts of other sizes, each gives the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+from collections import Counter
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pdfplumber
+import pytest
+from PIL import Image, ImageChops
+
+from sesreport import charts
+from sesreport.compute import peer_band
+from sesreport.documents.brief import country_name
+from sesreport.i18n import Lang
+from sesreport.render import write_pdf
+from tests.test_fonts import need_fallback_fonts
+
+CIS = ["ARM", "AZE", "BLR", "GEO", "KAZ", "KGZ", "MDA", "RUS", "TJK", "UKR", "UZB"]
+GEORGIA = "საქართველო"
+
+
+def trend(ds, size=charts.HALF) -> charts.Chart:
+    history = ds.headline("unemployment")
+    history = history[history["iso3"] == "RUS"].sort_values("year")[["year", "value"]].reset_index(drop=True)
+    band = peer_band(ds.headline("unemployment"), [c for c in CIS if c != "RUS"], 2001, 2025)
+    made = charts.trend(history, band, ds.catalog["unemployment"], "Russian Federation", "CIS", Lang("en"), size)
+    assert made is not None
+    return made
+
+
+def ranking(ds) -> charts.Chart:
+    latest = ds.headline("employment_ratio").sort_values(["iso3", "year"]).groupby("iso3").tail(1)
+    values = latest[latest["iso3"].isin(CIS) & (latest["year"] >= 2015)][["iso3", "year", "value"]]
+    names = {c: country_name(ds, c, Lang("en")) for c in values["iso3"]} | {"GEO": GEORGIA}
+    median = float(values[values["iso3"] != "RUS"]["value"].median())
+    made = charts.ranking(values.reset_index(drop=True), "RUS", names, ds.catalog["employment_ratio"], Lang("en"),
+                          median)
+    assert made is not None
+    return made
+
+
+def profile() -> charts.Chart:
+    rows = [("Income", 0.62, 0.55), ("Labour market", 0.71, 0.6), ("Employment", None, 0.5),
+            ("Work", 0.44, 0.48), ("Skill reproduction", 0.8, 0.7)]
+    made = charts.profile(rows, "Russian Federation", Lang("en"), charts.COMPACT_PROFILE)
+    assert made is not None
+    return made
+
+
+@pytest.fixture(scope="module")
+def drawn(real_ds):
+    need_fallback_fonts()
+    return {"trend": trend(real_ds), "ranking": ranking(real_ds), "profile": profile()}
+
+
+@pytest.fixture(scope="module")
+def unlean(real_ds):
+    """The same charts as matplotlib writes them (the lean pass left out)."""
+    lean = charts.lean
+    charts.lean = lambda svg: svg[svg.find("<svg"):]
+    try:
+        return {"trend": trend(real_ds), "ranking": ranking(real_ds), "profile": profile()}
+    finally:
+        charts.lean = lean
+
+
+def elements(svg: str) -> Counter:
+    return Counter(e.tag.rpartition("}")[2] for e in ElementTree.fromstring(svg).iter())
+
+
+def texts(svg: str) -> list[tuple[str, str | None, str | None, str | None]]:
+    """Each text element: its content, position and style (font family, size, anchor, colour)."""
+    return [("".join(t.itertext()), t.get("x"), t.get("y"), t.get("style"))
+            for t in ElementTree.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_lean_charts_have_half_the_elements_and_no_empty_wrapper(drawn, unlean):
+    for kind, chart in drawn.items():
+        before, after = elements(unlean[kind].svg), elements(chart.svg)
+        assert sum(after.values()) <= 0.6 * sum(before.values()), kind
+        assert after["g"] <= before["g"] / 3, kind
+        for group in ElementTree.fromstring(chart.svg).iter("{http://www.w3.org/2000/svg}g"):
+            assert set(group.attrib) - {"id"} or re.fullmatch(r"[xy]tick_\d+", group.get("id", "")), kind
+        assert "rotate(-0 " in unlean[kind].svg and "rotate(-0 " not in chart.svg
+        assert "<style" not in chart.svg and 'stroke-linejoin="round" stroke-linecap="butt"' in chart.svg
+        # every clip path and marker referenced is there, and none is lost
+        refs = set(re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', chart.svg))
+        assert refs == set(re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', unlean[kind].svg)), kind
+        ids = set(re.findall(r' id="([^"]+)"', chart.svg))
+        assert {a or b for a, b in refs} <= ids, kind
+
+
+def test_lean_charts_keep_every_text_where_it_was(drawn, unlean):
+    for kind, chart in drawn.items():
+        assert texts(chart.svg) == texts(unlean[kind].svg), kind
+        assert chart.alt == unlean[kind].alt and chart.labels == unlean[kind].labels
+    assert ">59.8<" in drawn["ranking"].svg  # the Russian Federation's employment ratio
+    georgian = [t for t in texts(drawn["ranking"].svg) if t[0] == GEORGIA]
+    assert len(georgian) == 1 and "font-family: 'Source Sans Pro','Noto Sans Georgian'" in georgian[0][3]
+
+
+def page(made: dict[str, charts.Chart]) -> str:
+    figures = "".join(f'<figure style="width: 86mm"><img src="data:image/svg+xml;base64,'
+                      f'{base64.b64encode(c.svg.encode()).decode()}" alt="{c.kind}"></figure>' for c in made.values())
+    return f'<!DOCTYPE html><html lang="en"><head><title>Charts</title></head><body>{figures}</body></html>'
+
+
+def pixels(pdf: bytes, folder: Path, name: str) -> Image.Image:
+    (folder / f"{name}.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "200", "-png", "-singlefile", str(folder / f"{name}.pdf"), str(folder / name)],
+                   check=True)
+    return Image.open(folder / f"{name}.png").convert("RGB")
+
+
+def test_weasyprint_paints_lean_charts_pixel_for_pixel_with_their_text(drawn, unlean, tmp_path):
+    lean_pdf, unlean_pdf = write_pdf(page(drawn)).data, write_pdf(page(unlean)).data
+    assert ImageChops.difference(pixels(lean_pdf, tmp_path, "lean"), pixels(unlean_pdf, tmp_path, "unlean")
+                                 ).getbbox() is None
+    (tmp_path / "lean.pdf").write_bytes(lean_pdf)
+    with pdfplumber.open(tmp_path / "lean.pdf") as pdf:
+        chars = pdf.pages[0].chars
+    shown = "".join(c["text"] for c in chars)
+    assert "RussianFederation" in shown.replace(" ", "") and GEORGIA in shown and "59.8" in shown
+    families = {re.sub(r"-(Semi-Bold|Bold)$", "", c["fontname"].split("+", 1)[-1]) for c in chars}
+    assert families == {"Source-Sans-Pro", "Noto-Sans-Georgian"}
+
+
+def test_the_same_bytes_whatever_the_order(real_ds, drawn):
+    draw = {"trend": lambda: trend(real_ds), "ranking": lambda: ranking(real_ds), "profile": profile,
+            "compact": lambda: trend(real_ds, charts.COMPACT)}
+    compact = draw["compact"]().svg
+    for order in (["profile", "ranking", "trend"], ["ranking", "compact", "ranking", "trend", "profile", "trend"],
+                  ["compact", "profile", "compact", "ranking"]):
+        for kind in order:
+            svg = draw[kind]().svg
+            assert svg == (compact if kind == "compact" else drawn[kind].svg), (order, kind)
+    assert compact != drawn["trend"].svg  # another size: another drawing
