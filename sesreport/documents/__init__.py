@@ -64,6 +64,20 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class ExtraPdf:
+    """A PDF written beside the document's own (a slide deck), rendered from `html` only when the
+    document is rendered: its HTML counts in the document's content digest, its rendering in the
+    PDF stage. With `pages` set, a deck of another length is refused with `wrong_pages`, whose message
+    may name the pages it has as ``{pages}``."""
+
+    ext: str
+    html: str
+    attachments: tuple[Attachment, ...] = ()
+    pages: int | None = None
+    wrong_pages: Problem | None = None
+
+
+@dataclass(frozen=True)
 class Document:
     """Everything one document prints, computed before anything is rendered or written.
 
@@ -81,6 +95,8 @@ class Document:
     #: the most pages the PDF may have (None: any), and what to do when it has more
     pages: int | None = None
     too_long: Problem | None = None
+    #: further PDFs rendered with this one (see ExtraPdf)
+    extra_pdfs: tuple[ExtraPdf, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,26 +10,26 @@ the PDF and attached to both PDFs).
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from markupsafe import Markup
 
+from .. import jsondump
 from ..catalog import Catalog
 from ..compute import Obs, Stat, indicator_stat
 from ..data.load import Dataset
-from ..errors import Problem, UserError, did_you_mean
+from ..errors import Problem, did_you_mean
 from ..headlines import current_first
 from ..i18n import N_, Lang
 from ..narrative import Indicators, Where, condition_holds, render_block, statement
 from ..publisher import publisher_context, publisher_records
 from ..strategy.config import Block, LoadedStrategy, StrategyConfig, Topic, load_strategies
 from ..strategy.monitoring import Progress, progress, table
-from . import Attachment, BuildContext, Document, DocumentKind, Job
+from . import Attachment, BuildContext, Document, DocumentKind, ExtraPdf, Job
 from .annex import table_csv, table_xlsx
 from .brief import CHART_TYPES, ChartInputs, chart_records, country_name, unknown_charts
 from .brief_figures import TracedView, key_figure, narrative_parts, statement_parts
@@ -376,7 +376,7 @@ class StrategyKind(DocumentKind):
 
     def build(self, job: Job, ctx: BuildContext, lang: Lang) -> Document:
         from ..execute import template_folders
-        from ..render import render_html, write_pdf
+        from ..render import render_html
 
         strategy = ctx.project.configs[self.name][job.name]
         content = build_strategy(ctx.ds, strategy, lang, ctx.as_of, ctx.project.catalog)
@@ -384,7 +384,7 @@ class StrategyKind(DocumentKind):
                                                          content.context["country"])
         content.figures += [{**r, "rendering": "report", "indicator": None}
                             for r in publisher_records(ctx.project, lang, ctx.as_of.year)]
-        figures = json.dumps(content.figures, indent=1, ensure_ascii=False, sort_keys=True).encode()
+        figures = jsondump.dumps(content.figures).encode()  # the text json.dumps(indent=1, sort_keys=True) gives
         csv = table_csv(content.monitoring)
         attachments = (
             Attachment(f"{job.stem}.figures.json", figures, "Every figure printed in this document, with the "
@@ -393,15 +393,11 @@ class StrategyKind(DocumentKind):
                        "values and statuses"))
         folders = template_folders(ctx.project.config_dir, self, job)
         slides_html = render_html("strategy_slides.html.j2", content.context, lang, "print", folders)
-        stamp = datetime(ctx.as_of.year, ctx.as_of.month, ctx.as_of.day, tzinfo=UTC)
-        slides = write_pdf(slides_html, attachments=[(a.name, a.data, a.description) for a in attachments],
-                           stamp=stamp)
         expected = slide_count(content.context)
-        if slides.pages != expected:
-            raise UserError(Problem(strategy.located.file, None, f"the slide deck has {slides.pages} pages for "
-                                    f"{expected} slides: a slide's content overflows its page",
-                                    "shorten the topic's headline, or give the topic fewer options"))
+        slides = ExtraPdf("slides.pdf", slides_html, attachments, pages=expected, wrong_pages=Problem(
+            strategy.located.file, None, f"the slide deck has {{pages}} pages for {expected} slides: a slide's "
+            "content overflows its page", "shorten the topic's headline, or give the topic fewer options"))
         xlsx = table_xlsx(content.monitoring, ctx.as_of, content.context["title"])
         return Document("strategy.html.j2", content.context, attachments=attachments, figures=tuple(content.figures),
-                        files=(("figures.json", figures), ("slides.pdf", slides.data), ("monitoring.csv", csv),
-                               ("monitoring.xlsx", xlsx)))
+                        files=(("figures.json", figures), ("monitoring.csv", csv), ("monitoring.xlsx", xlsx)),
+                        extra_pdfs=(slides,))

@@ -106,9 +106,19 @@ def latest_in_window(state: State, rule: DataRule, period: Period) -> pd.DataFra
     return latest[latest["year"] >= first]
 
 
-def check_data(rows: pd.DataFrame, rule: DataRule, forms: dict[str, str | None], window: tuple[int, int]) -> DataCheck:
-    evidence = tuple(Evidence(str(r.indicator), forms.get(str(r.indicator)), int(r.year), float(r.value),
-                              str(r.file), int(r.line)) for r in rows.itertuples(index=False))
+def evidence_by_country(latest: pd.DataFrame, forms: dict[str, str | None]) -> dict[str, list[Evidence]]:
+    """Each member State's evidence, in the order of `latest` (read column by column: one pass over
+    plain values rather than a row object per observation)."""
+    out: dict[str, list[Evidence]] = {}
+    columns = [latest[c].tolist() for c in ("iso3", "indicator", "year", "value", "file", "line")]
+    for iso3, indicator, year, value, file, line in zip(*columns, strict=True):
+        code = str(indicator)
+        out.setdefault(str(iso3), []).append(Evidence(code, forms.get(code), int(year), float(value), str(file),
+                                                      int(line)))
+    return out
+
+
+def check_data(evidence: tuple[Evidence, ...], rule: DataRule, window: tuple[int, int]) -> DataCheck:
     covered = tuple(sorted({e.form for e in evidence if e.form}))
     holds = len(evidence) >= rule.min_indicators and len(covered) >= rule.min_forms
     return DataCheck(holds, evidence, covered, window)
@@ -148,16 +158,14 @@ def evaluate(indicator: str, rule: Rule, biennium: str, state: State, target: in
     indicator and one form."""
     period = biennium_period(biennium)
     data_rule, use_rule = rule.data_generated, rule.used
-    by_country: dict[str, pd.DataFrame] = {}
+    by_country: dict[str, list[Evidence]] = {}
     window = (period.start.year - (data_rule.years_before if data_rule else 0), period.end.year)
     if data_rule is not None:
-        latest = latest_in_window(state, data_rule, period)
-        by_country = {str(k): v for k, v in latest.groupby("iso3", sort=True)}
+        by_country = evidence_by_country(latest_in_window(state, data_rule, period), state.forms)
     named = {e.country for e in state.register if e.country} | set(state.strategies)
     findings = []
     for iso3 in sorted(state.members):
-        data = (check_data(by_country.get(iso3, state.obs.iloc[0:0]), data_rule, state.forms, window)
-                if data_rule is not None else None)
+        data = check_data(tuple(by_country.get(iso3, ())), data_rule, window) if data_rule is not None else None
         use = check_use(iso3, state, use_rule, period) if use_rule is not None else None
         lacks = _lacks(rule, data, use)
         findings.append(Finding(iso3, not lacks, data, use, lacks))
