@@ -3,22 +3,28 @@
 
     python scripts/benchmark.py [--data DIR] [--countries N] [--typst/--no-typst]
 
-Figures are wall-clock seconds on this machine; nothing here asserts a target. The cold batch's
-seconds per page are printed next to the Typst route's (matplotlib, pandoc and Typst per brief,
-scripts/benchmark_typst.py), measured in the same run on the same countries.
+Figures are wall-clock seconds on this machine unless said otherwise; nothing here asserts a
+target. In order: loading the data (cold, from the cache, after a new release of one file); a
+two-page and a long brief stage by stage in a warm process (from the build's JSON summary: compute,
+charts, HTML, PDF and the processor time); cold command-line builds; a cold batch of briefs (and
+the annex) on all cores, its seconds per page next to the Typst route's (matplotlib, pandoc and
+Typst per brief, scripts/benchmark_typst.py) measured in the same run on the same countries, each
+worker's first brief against its later ones and the workers' peak memory; a rebuild with nothing
+changed; and one value corrected in one file, from a cold process, with the documents rendered again.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
+from statistics import median
 from typing import TYPE_CHECKING
 
 from benchmark_typst import RouteUnavailable, choose_countries, measure
@@ -61,6 +67,59 @@ def new_release(data: Path, work: Path, cache: Path) -> None:
     line("load after a new release of one file", time.perf_counter() - start,
          f"{len(ds.parsed)} of {files} files parsed, {ds.parse_seconds:.3f} s parsing")
     shutil.rmtree(copy, ignore_errors=True)
+
+
+def build_json(cmd: list[str]) -> dict:
+    """Run a build with --json and return its summary."""
+    result = subprocess.run([*cmd, "--json"], cwd=REPO, check=True, capture_output=True, text=True)
+    return json.loads(result.stdout)
+
+
+def _stage(doc: dict, stage: str) -> float:
+    timings = doc["timings"]
+    if stage == "compute":
+        return timings["compute+charts"] - timings.get("charts", 0.0)
+    return timings.get(stage, 0.0)
+
+
+def workers_report(summary: dict) -> None:
+    """Each worker's first brief against its later ones (processor time), and the peak memory."""
+    by_worker: dict[int, list[dict]] = {}
+    for doc in summary["documents"]:
+        if doc["status"] == "built" and doc["kind"] == "brief":
+            by_worker.setdefault(doc["worker"], []).append(doc)
+    firsts, laters = [], []
+    for docs in by_worker.values():
+        docs.sort(key=lambda d: d["worker_document"])
+        if len(docs) >= 3:
+            firsts.append(docs[0]["timings"]["cpu"])
+            laters += [d["timings"]["cpu"] for d in docs[1:]]
+    if firsts:
+        print(f"  a worker's first brief / its later ones (median processor time): {median(firsts):.2f} s / "
+              f"{median(laters):.2f} s ({len(by_worker)} workers)")
+    peaks = [d["peak_mib"] for d in summary["documents"] if d["peak_mib"] and d["kind"] == "brief"]
+    print(f"  peak memory of a worker building briefs (resident, with the pages it shares with the build): "
+          f"{max(peaks):.0f} MiB")
+
+
+def correction(data: Path, work: Path, cmd: list[str]) -> None:
+    """One value corrected in one file (Indonesia's 2024 life expectancy), built from a cold process:
+    the time, and how many documents were rendered again."""
+    data_copy = work / "data"
+    shutil.copytree(data, data_copy)
+    health = data_copy / "wdi_datahub" / "sp.dyn.le00.in" / "data.csv"
+    text = health.read_bytes()
+    old = next(row for row in text.splitlines() if row.startswith(b"Indonesia,IDN,2024,"))
+    cmd_copy = [str(data_copy) if part == str(data) else part for part in cmd]
+    health.write_bytes(text.replace(old, b"Indonesia,IDN,2024,71.9"))
+    run(cmd_copy)  # first build against the copy (a new data folder: its own cache entries)
+    health.write_bytes(text.replace(old, b"Indonesia,IDN,2024,72.0"))
+    start = time.perf_counter()
+    summary = build_json(cmd_copy)
+    t = time.perf_counter() - start
+    computed = summary["built"] + sum(1 for d in summary["documents"] if d["status"] == "unchanged" and d["timings"])
+    line("one value corrected (Indonesia, life expectancy 2024)", t,
+         f"{computed} documents recomputed, {summary['built']} rendered again")
 
 
 def pdf_pages(folder: Path) -> tuple[int, int]:
@@ -116,59 +175,27 @@ def main() -> int:
         line("load from the Parquet cache", time.perf_counter() - start, "(from cache)" if ds.from_cache else "")
         new_release(args.data, work, cache)
 
-        print("One brief, step by step (warm process)")
-        from sesreport.documents import brief as brief_module
-        from sesreport.i18n import Lang
-        from sesreport.project import check_project, load_project
-        from sesreport.publisher import publisher_context
-        from sesreport.render import render_html, write_pdf
+        print("One brief, step by step (a warm process: the first brief of the run is left out)")
+        seed = ["RUS", "KAZ", "UKR", "IDN", "SEN", "PER"]
+        for form in ("two_page", "full"):
+            summary = build_json([python, "generate.py", "build", *seed, "--kind", "brief", "--data", str(args.data),
+                                  "--out", str(work / f"steps-{form}"), "--as-of", AS_OF, "--force", "-j", "1",
+                                  "--format", form])
+            docs = [d for d in summary["documents"] if d["worker_document"] != 1]
+            print(f"  {form.replace('_', '-')} brief ({median([d['pages'] for d in docs]):.0f} pages), median of "
+                  f"{len(docs)}:")
+            for stage in ("compute", "charts", "html", "pdf", "cpu"):
+                line(f"  {stage}", median([_stage(d, stage) for d in docs]))
 
-        project = load_project(REPO / "config")
-        check_project(project, set(ds.countries.table.index), ds)
-        as_of = date.fromisoformat(AS_OF)
-        seed = ["RUS", "KAZ", "UKR", "IDN"]
-
-        def build_brief(iso3: str) -> brief_module.BriefContent:
-            """The long brief's content, with the publisher's apparatus the build adds to it."""
-            doc = brief_module.build_brief(ds, project.countries[iso3], Lang("en"), as_of, project.catalog)
-            doc.context["publisher"] = publisher_context(project, Lang("en"), as_of.year, doc.context["title"],
-                                                         doc.context["country"])
-            return doc
-
-        # warm up fonts, stylesheets and matplotlib once, as a worker does
-        doc = build_brief("RUS")
-        write_pdf(render_html("brief.html.j2", doc.context, Lang("en"), "print"))
-        totals = {"compute": 0.0, "charts": 0.0, "html": 0.0, "pdf": 0.0}
-        for iso3 in seed:
-            t = time.perf_counter()
-            doc = build_brief(iso3)
-            built = time.perf_counter() - t
-            totals["charts"] += doc.timings["charts"]
-            totals["compute"] += built - doc.timings["charts"]
-            t = time.perf_counter()
-            html = render_html("brief.html.j2", doc.context, Lang("en"), "print")
-            render_html("brief.html.j2", doc.context, Lang("en"), "screen")
-            totals["html"] += time.perf_counter() - t
-            t = time.perf_counter()
-            pdf = write_pdf(html, attachments=doc.attachments(iso3))
-            totals["pdf"] += time.perf_counter() - t
-            print(f"    {iso3}: {pdf.pages} pages, {len(pdf.data) // 1024} KiB")
-        total = sum(totals.values())
-        for step, seconds in totals.items():
-            line(f"{step}, per brief", seconds / len(seed))
-        line("total per brief, one process", total / len(seed))
-
-        print("Command line")
+        print("Command line (cold process, warm data cache)")
         out = work / "out"
-        line("generate.py build RUS --lang en, cold start",
-             run([python, "generate.py", "build", "RUS", "--lang", "en", "--data", str(args.data), "--out", str(out),
-                  "--as-of", AS_OF, "--force", "-j", "1"]))
-        line("the same again, nothing changed",
-             run([python, "generate.py", "build", "RUS", "--lang", "en", "--data", str(args.data), "--out", str(out),
-                  "--as-of", AS_OF, "-j", "1"]))
-        t = run([python, "generate.py", "build", *seed, "--lang", "en", "--data", str(args.data), "--out", str(out),
-                 "--as-of", AS_OF, "--force"])
-        line("generate.py build of the 4 seed briefs in English, all cores", t, f"{t / 4:.2f} s per brief")
+        common = ["--data", str(args.data), "--out", str(out), "--as-of", AS_OF]
+        run([python, "generate.py", "build", "RUS", "--lang", "en", *common])  # the indices' cache filled
+        line("generate.py build RUS --lang en --kind brief", run([python, "generate.py", "build", "RUS", "--lang", "en",
+                                                                  "--kind", "brief", *common, "--force"]))
+        line("generate.py build RUS --lang en (brief and strategy input)",
+             run([python, "generate.py", "build", "RUS", "--lang", "en", *common, "--force"]))
+        line("the same again, nothing changed", run([python, "generate.py", "build", "RUS", "--lang", "en", *common]))
 
         print(f"Batch of {args.countries} country briefs")
         config = work / "config"
@@ -179,33 +206,21 @@ def main() -> int:
             if not path.exists():
                 path.write_text(f"country: {iso3}\n", encoding="utf-8")
         batch = work / "batch"
-        cmd = [python, "generate.py", "build", "--data", str(args.data), "--config", str(config), "--out", str(batch),
-               "--as-of", AS_OF]
-        t = run(cmd)
+        cmd = [python, "generate.py", "build", "--kind", "brief", "--kind", "annex", "--data", str(args.data),
+               "--config", str(config), "--out", str(batch), "--as-of", AS_OF]
+        start = time.perf_counter()
+        summary = build_json(cmd)
+        t = time.perf_counter() - start
         line(f"build {len(chosen)} briefs (all cores)", t, f"{t / len(chosen):.2f} s per brief")
         files, pages = pdf_pages(batch)
         line(f"  the same: {files} PDFs, {pages} pages (briefs, languages, annex)", t, f"{t / pages:.3f} s per page")
+        workers_report(summary)
         if args.typst:
             typst_route(ds, chosen, work, t / pages)
         else:
             print("  Typst route skipped (--no-typst)")
         line("rebuild with nothing changed", run(cmd))
-        # one country's data changes: only the documents that use that country are rebuilt
-        data_copy = work / "data"
-        shutil.copytree(args.data, data_copy)
-        health = data_copy / "wdi_datahub" / "sp.dyn.le00.in" / "data.csv"
-        text = health.read_text()
-        old = next(row for row in text.splitlines() if row.startswith("Indonesia,IDN,2024,"))
-        health.write_text(text.replace(old, "Indonesia,IDN,2024,71.9"))
-        cmd_copy = cmd.copy()
-        cmd_copy[cmd_copy.index(str(args.data))] = str(data_copy)
-        run(cmd_copy)  # first build against the copy (new data folder, fresh cache key)
-        health.write_text(text.replace(old, "Indonesia,IDN,2024,72.0"))
-        start = time.perf_counter()
-        result = subprocess.run(cmd_copy, cwd=REPO, capture_output=True, text=True)
-        t = time.perf_counter() - start
-        rebuilt = sum(1 for row in result.stderr.splitlines() if " built " in f" {row} " and row.startswith("brief/"))
-        line("one country's data changed (Indonesia)", t, f"{rebuilt} documents rebuilt (Indonesia and its peers)")
+        correction(args.data, work, cmd)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -58,7 +58,8 @@ class Outcome:
         counts = {s: sum(r.status == s for r in self.results) for s in ("built", "unchanged", "failed")}
         documents = [{"key": r.job.key, "kind": r.job.kind, "name": r.job.name, "lang": r.job.lang,
                       "status": r.status, "pages": r.pages, "seconds": round(r.seconds, 3),
-                      "outputs": sorted(r.outputs), "error": r.error,
+                      "outputs": sorted(r.outputs), "error": r.error, "peak_mib": r.peak_mib,
+                      "worker": r.worker, "worker_document": r.nth,
                       "timings": {k: round(v, 3) for k, v in sorted(r.timings.items())}}
                      for r in sorted(self.results, key=lambda r: r.job.key)]
         return {**counts, "seconds": round(self.seconds, 3), "out": str(self.out), "documents": documents,

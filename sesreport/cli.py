@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Arrow's own allocator keeps what a data load freed for later (about 40 MiB here); the system's
+    # hands it back, so forked workers start smaller. Only takes effect before pyarrow is imported.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -9,6 +9,7 @@ folder still belongs to this build's generation, so an orphan never replaces a n
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -43,6 +44,9 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     changes: dict | None = None  # what moved in the printed figures since the previous build
     content: str | None = None  # digest of everything the document prints (its HTML, data files, attachments)
+    peak_mib: float | None = None  # the peak resident memory of the process that built it, so far (MiB)
+    worker: int | None = None  # the process that built it (its id)
+    nth: int | None = None  # the how-manieth document of that process this was (1: its first)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class WorkerState:
 
 
 _worker: WorkerState | None = None  # set only by init_worker, in the process that runs the jobs
+_documents_run = 0  # documents this process has built, a rehearsal (see _warm_up) not counted
 
 
 def prepare_state(setup: Setup, ctx: BuildContext | None = None) -> WorkerState:
@@ -136,18 +141,33 @@ def _die_with_parent() -> None:
 
 def run_job(job: Job) -> Result:
     """Build one document; any exception becomes a failed Result, never a crash of the run."""
+    global _documents_run
     state = _worker
     assert state is not None, "init_worker must run first"
     start = time.perf_counter()
+    cpu = time.process_time()
     try:
-        return _run(job, state, start)
+        result = _run(job, state, start)
     except Superseded as exc:
-        return Result(job, "failed", time.perf_counter() - start, error=str(exc))
+        result = Result(job, "failed", time.perf_counter() - start, error=str(exc))
     except UserError as exc:
-        return _failed(job, state, "\n".join(str(p) for p in exc.problems), start)
+        result = _failed(job, state, "\n".join(str(p) for p in exc.problems), start)
     except Exception as exc:  # one document's failure must not stop the others
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return _failed(job, state, f"{detail}\n\n{traceback.format_exc()}", start)
+        result = _failed(job, state, f"{detail}\n\n{traceback.format_exc()}", start)
+    result.peak_mib = peak_mib()
+    _documents_run += 1
+    result.worker, result.nth = os.getpid(), _documents_run
+    result.timings["cpu"] = time.process_time() - cpu  # the worker's own processor time, whatever else runs
+    return result
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory in MiB (in a forked worker: counting the pages it shares
+    with the build that forked it, so an upper bound of what the worker costs)."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _run(job: Job, state: WorkerState, start: float) -> Result:
@@ -185,6 +205,14 @@ def _run(job: Job, state: WorkerState, start: float) -> Result:
         problem = doc.too_long or Problem(None, None, f"the document must have at most {doc.pages} pages")
         raise UserError(Problem(problem.file, problem.line, f"{problem.message} (it has {pdf.pages} pages, "
                                 f"not {doc.pages})", problem.hint))
+    for extra in doc.extra_pdfs:
+        rendered = write_pdf(extra.html, attachments=[(a.name, a.data, a.description) for a in extra.attachments],
+                             stamp=stamp)
+        if extra.pages is not None and rendered.pages != extra.pages:
+            problem = extra.wrong_pages or Problem(None, None, f"the {extra.ext} must have {extra.pages} pages")
+            raise UserError(Problem(problem.file, problem.line, problem.message.format(pages=rendered.pages),
+                                    problem.hint))
+        contents[extra.ext] = rendered.data
     changes = None
     if "figures.json" in paths and "figures.json" in contents:
         previous = load_figures(paths["figures.json"])
@@ -209,9 +237,12 @@ def content_digest(doc: Any, html_print: str, contents: dict[str, bytes]) -> str
     for part in [html_print.encode("utf-8")] + [contents[k] for k in sorted(contents)]:
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
-    for a in doc.attachments:
+    for a in doc.attachments + tuple(a for extra in doc.extra_pdfs for a in extra.attachments):
         h.update(f"{a.name}|{a.description}|{len(a.data)}".encode())
         h.update(a.data)
+    for extra in doc.extra_pdfs:  # rendered later, and only when the document is
+        h.update(f"{extra.ext}|{extra.pages}|".encode())
+        h.update(extra.html.encode("utf-8"))
     h.update(repr(doc.pages).encode())
     return h.hexdigest()
 
@@ -268,15 +299,18 @@ def execute(todo: list[Job], state: WorkerState, setup: Setup, workers: int, sch
             return results
         finally:
             _restore(previous)
-    _warm_up()
+    _warm_up(todo, state, workers)
     context = multiprocessing.get_context("fork")
     results = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
-                             initargs=(state, True)) as pool:
-        futures = [pool.submit(run_job, job) for job in todo]
-        for future in as_completed(futures):
-            results.append(future.result())
-            advance()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                                 initargs=(state, True)) as pool:
+            futures = [pool.submit(run_job, job) for job in todo]
+            for future in as_completed(futures):
+                results.append(future.result())
+                advance()
+    finally:
+        gc.unfreeze()  # this process may build again (watch, serve): its objects are collected as before
     return results
 
 
@@ -288,14 +322,48 @@ def _restore(previous: WorkerState | None) -> None:
         os.environ.pop("TMPDIR", None)
 
 
-def _warm_up() -> None:
-    """Import and parse what every worker needs once, before forking."""
-    from . import charts  # noqa: F401
+def _warm_up(todo: list[Job], state: WorkerState, workers: int) -> None:
+    """Do once, before forking, what each worker's first document would otherwise pay for.
+
+    Always: import and parse the stylesheets and load the fonts. For a batch (more than two documents
+    a worker), also rehearse the first document of each kind that has that many: build it and render
+    it, writing nothing, which compiles its templates, fills the data's lookup tables and lays out
+    its fonts once, for every worker. Then hand back the memory the data load no longer uses and
+    freeze what is left, so that the workers share those pages rather than copy them.
+    """
     from .fonts import register_matplotlib
     from .render import print_setup
 
     register_matplotlib()
     print_setup()
+    by_kind: dict[str, list[Job]] = {}
+    for job in todo:
+        by_kind.setdefault(job.kind, []).append(job)
+    for jobs in by_kind.values():
+        if len(jobs) > 2 * workers:
+            _rehearse(jobs[0], state)
+    gc.collect()
+    import pyarrow
+
+    pyarrow.default_memory_pool().release_unused()
+    gc.freeze()
+
+
+def _rehearse(job: Job, state: WorkerState) -> None:
+    """Build and render one document as `_run` does, and keep nothing: no file is written."""
+    from .i18n import Lang
+    from .render import render_html, write_pdf
+
+    kind = kinds()[job.kind]
+    lang = Lang(job.lang)
+    try:
+        doc = kind.build(job, state.ctx, lang)
+        folders = template_folders(state.ctx.project.config_dir, kind, job)
+        render_html(doc.template, doc.context, lang, "screen", folders)
+        write_pdf(render_html(doc.template, doc.context, lang, "print", folders),
+                  attachments=[(a.name, a.data, a.description) for a in doc.attachments])
+    except Exception:  # noqa: BLE001 - the document is built again by a worker, which reports any failure
+        return
 
 
 _cluster_setup: Setup | None = None

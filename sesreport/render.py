@@ -35,7 +35,80 @@ def environment(folders: tuple[Path, ...], lang: Lang) -> SandboxedEnvironment:
     env = SandboxedEnvironment(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True,
                                lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
     env.install_gettext_callables(lang.gettext, lang.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["columns"] = balanced_columns
     return env
+
+
+def balanced_columns(items: Sequence[tuple[str, str]], count: int, width_mm: float,
+                     size_pt: float) -> list[list[tuple[str, list[str]]]]:
+    """Split list items, in order, into `count` columns of about the same height: the partition that
+    makes the tallest column shortest, from each item's estimated number of lines (its text set at
+    `size_pt` in a column `width_mm` wide). Each column is a list of runs (list class, its items), so
+    that consecutive items of one list stay one list.
+
+    WeasyPrint balances CSS columns by laying them out again and again, a point at a time; on the
+    two-page brief's back page that cost a fifth of the PDF's time. Estimated lines give the same
+    picture within a line or two, in one pass."""
+    from .charts import text_width
+
+    heights = [_lines(Markup(text).striptags(), size_pt, width_mm, text_width) + 0.35 for _, text in items]
+    cuts = _partition(heights, count)
+    columns = []
+    for start, end in zip([0, *cuts], [*cuts, len(items)], strict=True):
+        runs: list[tuple[str, list[str]]] = []
+        for list_class, text in items[start:end]:
+            if runs and runs[-1][0] == list_class:
+                runs[-1][1].append(text)
+            else:
+                runs.append((list_class, [text]))
+        columns.append(runs)
+    return columns
+
+
+def _lines(text: str, size_pt: float, width_mm: float, measure: Any) -> int:
+    """The lines a text takes when its words are set one after another in a column of that width
+    (each word measured once; a line's width is the sum of its words' and spaces')."""
+    width_in = width_mm / 25.4
+    space = measure("a a", size_pt) - measure("aa", size_pt)
+    lines, used = 1, 0.0
+    for word in text.split():
+        w = _word_width(word, size_pt, measure)
+        if used and used + space + w > width_in:
+            lines, used = lines + 1, w
+        else:
+            used += (space if used else 0.0) + w
+    return lines
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_width(word: str, size_pt: float, measure: Any) -> float:
+    return measure(word, size_pt)
+
+
+def _partition(heights: Sequence[float], count: int) -> list[int]:
+    """Where to cut `heights` into `count` consecutive runs so that the largest sum is smallest; among
+    equal answers, the earlier columns the fuller (as a reader fills them). No column is left empty
+    while there are items enough."""
+    n = len(heights)
+    if n <= count:  # an item a column, the last columns empty
+        return [*range(1, n), *[n] * (count - n)] if n else [0] * (count - 1)
+    prefix = [0.0]
+    for h in heights:
+        prefix.append(prefix[-1] + h)
+    # best[k][i]: the smallest tallest column putting the first i items into k columns, and its last cut
+    best = [[(0.0 if i == 0 else float("inf"), 0) for i in range(n + 1)]]
+    for k in range(1, count + 1):
+        row = [(0.0, 0)]
+        for i in range(1, n + 1):
+            first = min(k - 1, i - 1)  # each of the k - 1 columns before keeps one item at least
+            tallest, cut = min((max(best[k - 1][j][0], prefix[i] - prefix[j]), -j) for j in range(first, i))
+            row.append((tallest, -cut))
+        best.append(row)
+    cuts, i = [], n
+    for k in range(count, 1, -1):
+        i = best[k][i][1]
+        cuts.append(i)
+    return cuts[::-1]
 
 
 def render_html(template: str, context: dict[str, Any], lang: Lang, media: str,

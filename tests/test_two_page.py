@@ -62,6 +62,43 @@ def test_the_back_page_carries_sources_notes_and_the_publisher(built):
     assert "Основные показатели" in front and "Источники и примечания" not in front  # key figures in front
 
 
+@pytest.mark.parametrize(("iso3", "lang"), [("RUS", "en"), ("SEN", "fr"), ("KAZ", "ru")])
+def test_the_back_page_columns_are_balanced(built, iso3, lang):
+    """Sources and notes run in three columns of about equal height (split by the template, not by
+    CSS multi-column): read from the PDF, the columns' last lines are within four lines of each other."""
+    import pdfplumber
+
+    with pdfplumber.open(built / "brief" / f"{iso3}.{lang}.pdf") as pdf:
+        page = pdf.pages[1]
+        words = page.extract_words()
+        heading = next(w for w in words if w["text"] in ("Sources", "Источники"))
+        # the publisher's block below the columns opens with a rule and the logo: the first drawing
+        end = min(o["top"] for o in page.rects + page.curves + page.lines if o["top"] > heading["bottom"])
+    below = [w for w in words if w["top"] > heading["bottom"]]
+    third = page.width / 3
+    bottoms = []
+    for i in range(3):
+        column = [w for w in below if w["top"] < end and i * third <= w["x0"] < (i + 1) * third]
+        assert column, f"column {i + 1} of the back page is empty"
+        bottoms.append(max(w["bottom"] for w in column))
+    line_height = 7 * 1.28
+    assert max(bottoms) - min(bottoms) <= 4 * line_height, bottoms
+
+
+def test_balanced_columns_keep_order_and_lists():
+    from sesreport.render import _partition, balanced_columns
+
+    assert _partition([3, 3, 3, 3, 3, 3], 3) == [2, 4]
+    assert _partition([10, 1, 1, 1, 1, 1, 5], 3) == [1, 6]  # the tallest item alone; the rest around it
+    assert _partition([2, 2, 2, 2], 3) == [2, 3]  # a tie: the first column the fuller
+    assert _partition([1, 1], 3) == [1, 2]  # fewer items than columns: the last one empty
+    items = [("source-list", "A short source."), ("source-list", "Another source."), ("notes", "A note. " * 30),
+             ("notes", "Last note.")]
+    columns = balanced_columns(items, 2, 54.3, 7)
+    assert columns == [[("source-list", ["A short source.", "Another source."])],
+                       [("notes", ["A note. " * 30, "Last note."])]]
+
+
 def test_one_chart_per_topic_and_no_section_tables(built):
     text = " ".join(pdf_text(built / "brief" / "IDN.en.pdf").split())
     assert "latest values and comparison" not in text  # the section tables belong to the full form

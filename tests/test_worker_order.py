@@ -1,0 +1,44 @@
+"""The same documents, byte for byte, whatever the order of the jobs and the number of workers.
+
+A build with two workers rehearses the first brief before it forks them (it builds and renders it,
+writing nothing) and each worker then builds its share in whatever order the pool hands them out;
+none of that may show in the files.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sesreport.build
+from sesreport.cli import main
+
+from .conftest import CONFIG, need_real
+
+COUNTRIES = ["RUS", "KAZ", "UKR"]  # six briefs: more than two a worker, so the first is rehearsed
+
+
+def _build(tmp_path, monkeypatch, name: str, jobs: int, order) -> dict[str, bytes]:
+    real = need_real()
+    planned = sesreport.build.plan
+    monkeypatch.setattr(sesreport.build, "plan", lambda project, options: order(planned(project, options)))
+    out = tmp_path / name
+    code = main(["build", *COUNTRIES, "--kind", "brief", "--data", str(real), "--config", str(CONFIG),
+                 "--out", str(out), "--as-of", "2026-11-27", "-j", str(jobs), "--json"])
+    assert code == 0
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "brief").iterdir())}
+
+
+def test_order_and_workers_do_not_change_a_byte(tmp_path, monkeypatch, capsys):
+    serial = _build(tmp_path, monkeypatch, "serial", 1, list)
+    capsys.readouterr()
+    reversed_pool = _build(tmp_path, monkeypatch, "reversed", 2, lambda jobs: jobs[::-1])
+    summary = json.loads(capsys.readouterr().out)
+    rotated_pool = _build(tmp_path, monkeypatch, "rotated", 2, lambda jobs: jobs[3:] + jobs[:3])
+
+    assert sorted(serial) == sorted(reversed_pool) == sorted(rotated_pool)
+    assert len([name for name in serial if name.endswith(".pdf")]) == 6
+    for name, data in serial.items():
+        assert reversed_pool[name] == data, f"{name} differs when two workers build in reverse order"
+        assert rotated_pool[name] == data, f"{name} differs when two workers build in another order"
+    # every document says how much memory the worker that built it had at most
+    assert all(d["peak_mib"] > 0 for d in summary["documents"])
