@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import Problem
-from . import arrow
+from .arrow import read_plain
 from .common import (
     Coded,
     Collector,
@@ -143,7 +143,7 @@ def _read_plain(path: Path, shown: str, layout: str) -> RawTable | None:
     if freq and freq != "A":
         return None
     out = Collector(shown)
-    records = arrow.read_plain(path, "obs_value", out)
+    records = read_plain(path, "obs_value", out)
     if records is None or "time" not in records.header:
         return None
     n = len(records.lines)
