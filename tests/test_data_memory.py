@@ -8,8 +8,8 @@ import importlib.util
 import numpy as np
 import pandas as pd
 
-from sesreport.data.dataset import group_ids
 from sesreport.data.load import load_dataset
+from sesreport.data.mapping import row_keys
 
 from .conftest import CONFIG, REPO
 
@@ -63,9 +63,9 @@ def test_a_large_file_observations_take_less_than_the_file(tmp_path):
     assert first["alternatives"].endswith("; ilostat BA:9 (2026-01-01): 50.5")
 
 
-def test_group_ids_number_combinations_in_sorted_order():
+def test_row_keys_number_combinations_in_sorted_order():
     a = np.array([2, 1, 2, 1, 0], dtype=np.int8)
     b = np.array([5, 7, 5, 3, 9], dtype=np.int64)
-    assert group_ids(a, b).tolist() == [3, 2, 3, 1, 0]
+    assert row_keys([a, b]).tolist() == [3, 2, 3, 1, 0]
     wide = np.array([0, 2 ** 40, 0], dtype=np.int64)  # products beyond 2**62 are renumbered first
-    assert group_ids(wide, wide, wide, np.array([1, 0, 0])).tolist() == [1, 2, 0]
+    assert row_keys([wide, wide, wide, np.array([1, 0, 0])]).tolist() == [1, 2, 0]

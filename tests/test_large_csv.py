@@ -185,16 +185,19 @@ def pa_texts(chunks) -> list[str]:
     return [t for chunk in chunks for t in chunk.to_pylist()]
 
 
-def test_row_keys_number_rows_as_group_ids_do():
-    """Duplicates and cells are numbered by sorting numbers, as `group_ids` numbers them by hashing,
-    beyond the range where the product of the columns' widths would overflow too."""
-    from sesreport.data.dataset import group_ids
+def test_row_keys_number_rows_in_sorted_order():
+    """Duplicates and cells are numbered by sorting numbers: the same numbers as the rows' distinct
+    combinations in sorted order, beyond the range where the product of the columns' widths would
+    overflow too."""
     from sesreport.data.mapping import row_keys
+
+    def sorted_combinations(columns: list[np.ndarray]) -> list[int]:
+        return np.unique(np.stack(columns, axis=1).astype(np.int64), axis=0, return_inverse=True)[1].ravel().tolist()
 
     rng = np.random.default_rng(1)
     wide = [rng.integers(-1, 5, 5000).astype(np.int8), rng.integers(0, 2 ** 40, 5000),
             rng.integers(0, 2 ** 40, 5000), rng.integers(0, 3, 5000)]
     narrow = [rng.integers(0, 50, 5000).astype(np.int16), rng.integers(1990, 2024, 5000)]
     for columns in (wide, narrow, [np.array([2, 1, 2, 1, 0], dtype=np.int8)]):
-        assert row_keys(columns).tolist() == group_ids(*columns).tolist()
+        assert row_keys(columns).tolist() == sorted_combinations(columns)
     assert row_keys([np.array([2, 1, 2, 1, 0], dtype=np.int8), np.array([5, 7, 5, 3, 9])]).tolist() == [3, 2, 3, 1, 0]

@@ -169,22 +169,6 @@ def text_codes(column: pd.Series, blank: np.ndarray | None = None) -> tuple[np.n
     return codes, cats
 
 
-def group_ids(*columns: np.ndarray) -> np.ndarray:
-    """A number for every row's combination of values (integer columns), numbered in the order the
-    combinations sort (by the first column, then the second, …)."""
-    ids = np.zeros(len(columns[0]), dtype=np.int64)
-    for col in columns:
-        low = int(col.min()) if len(col) else 0
-        width = int(col.max()) - low + 1 if len(col) else 1
-        if int(ids.max(initial=0)) >= (1 << 62) // width:  # renumber densely before the product overflows
-            ids = pd.factorize(ids, sort=True)[0].astype(np.int64)
-        ids *= width
-        ids += col
-        ids -= low
-    ids = pd.factorize(ids, sort=True)[0]  # hashed, not sorted: a few distinct groups in millions of rows
-    return ids.astype(np.int32) if len(ids) < 2 ** 31 else ids
-
-
 def sortable(column: pd.Series) -> np.ndarray:
     """A column as numbers that sort as its values do (a categorical's codes, its categories sorted)."""
     if isinstance(column.dtype, pd.CategoricalDtype):

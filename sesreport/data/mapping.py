@@ -196,7 +196,7 @@ def distinct(key: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct numbers of `key` (each below `bound`), in order, and for every row the place of its
     number among them: counted when the range of numbers is small, else sorted (for millions of
     distinct numbers several times faster than hashing them)."""
-    small = np.int32 if min(bound, len(key)) < 2 ** 31 else np.int64  # as `group_ids` numbers them
+    small = np.int32 if min(bound, len(key)) < 2 ** 31 else np.int64  # ids below 2**31 fit in 32 bits
     if bound <= max(1 << 16, len(key)):
         present = np.bincount(key, minlength=bound) > 0
         place = (np.cumsum(present) - 1).astype(small)
@@ -336,7 +336,7 @@ def check_duplicates(obs: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame
 
 def row_keys(columns: list[np.ndarray]) -> np.ndarray:
     """A number for every row's combination of values (integer columns), the same for the same
-    combination, in the order the combinations sort (as `group_ids` numbers them, without hashing)."""
+    combination, in the order the combinations sort (by sorting numbers, without hashing)."""
     ids = np.zeros(len(columns[0]), dtype=np.int64)
     bound = 1  # every id is below it
     for col in columns:
