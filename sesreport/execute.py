@@ -100,11 +100,9 @@ def prepare_state(setup: Setup, ctx: BuildContext | None = None) -> WorkerState:
 
 def compute_indices(project: Any, ds: Any, wanted: set[str], cache_dir: Path) -> dict[str, Any]:
     """The composite indices the planned documents show, from the cache when nothing changed."""
-    from .index import build_index
     from .index.cache import cached_index
 
-    return {i: cached_index(project.indices[i], ds, cache_dir, lambda spec, data: build_index(spec, data))
-            for i in sorted(wanted)}
+    return {i: cached_index(project.indices[i], ds, cache_dir) for i in sorted(wanted)}
 
 
 def init_worker(state: WorkerState, watch_parent: bool = False) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .audit import Audit, run_audit
 from .clusters import CLUSTER_LABELS, CLUSTERS
-from .compute import compute_index, headline_frames, latest_values, prepare, result_from
+from .compute import Prepared, compute_index, headline_frames, latest_values, prepare, result_from
 from .config import FORM_LABELS, KINDS, IndexSpec, load_index_config, load_indices, spec_from_dict
 from .result import INSUFFICIENT, OK, IndexResult
 from .sensitivity import SensitivityResult, run_sensitivity
@@ -32,12 +32,19 @@ def build_index(spec: IndexSpec, data, reference_year: int | None = None, countr
     """The index and, unless `sensitivity=False`, its Monte Carlo rank intervals (draws/seed default to the
     file's `sensitivity:` block), and unless `audit=False` its statistical audit, sharing one pass over the data."""
     prepared = prepare(spec, data, reference_year, countries)
+    measures = plausibility_measures(spec, data, prepared.latest) if audit else None
+    return build_from(spec, prepared, measures, draws=draws, seed=seed, sensitivity=sensitivity)
+
+
+def build_from(spec: IndexSpec, prepared: Prepared, measures: dict[str, pd.Series] | None, *,
+               draws: int | None = None, seed: int | None = None, sensitivity: bool = True) -> IndexResult:
+    """The index from its inputs alone: the latest values :func:`prepare` takes from the data and the
+    audit's plausibility measures (no audit when `measures` is None). Nothing else of the data enters."""
     result = result_from(spec, prepared)
     if sensitivity:
         result = result.with_sensitivity(run_sensitivity(spec, prepared=prepared, draws=draws, seed=seed))
-    if audit:
-        result = result.with_audit(run_audit(spec, prepared, result.scores, result.values,
-                                             plausibility_measures(spec, data, prepared.latest)))
+    if measures is not None:
+        result = result.with_audit(run_audit(spec, prepared, result.scores, result.values, measures))
     return result
 
 
@@ -57,7 +64,7 @@ def plausibility_measures(spec: IndexSpec, data, latest) -> dict[str, pd.Series]
 
 __all__ = [
     "Audit", "CLUSTERS", "CLUSTER_LABELS", "FORM_LABELS", "INSUFFICIENT", "KINDS", "OK", "IndexResult", "IndexSpec",
-    "SensitivityResult", "build_index", "compute_index",
+    "SensitivityResult", "build_from", "build_index", "compute_index",
     "load_index_config", "load_indices", "plausibility_measures", "run_audit", "run_sensitivity",
     "spec_from_dict",
 ]

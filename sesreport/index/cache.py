@@ -1,7 +1,11 @@
-"""Index results cached on disk, so that a rebuild with nothing changed does not recompute them.
+"""Index results cached on disk, so that a rebuild does not recompute an index whose inputs did not move.
 
-The key is the dataset's content key, the validated index specification and the index code; a
-change to any of them computes afresh. The cache is this program's own (pickle), never shared.
+The key is what the index is computed from and nothing more: the latest values (with their years and
+provenance) that :func:`~.compute.prepare` takes from the data for the index's indicators up to the
+reference year, the audit's plausibility measures, the validated index specification and the index
+code. A correction to any other value of the data (another indicator, or a year after the reference
+year) reuses the result; a change to any of the inputs computes afresh. The cache is this program's
+own (pickle), never shared.
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ import pickle
 import tempfile
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from .compute import Latest, prepare
 from .config import IndexSpec
 from .result import IndexResult
 
@@ -23,16 +31,37 @@ def _code_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def cached_index(spec: IndexSpec, ds, cache_dir: Path, build) -> IndexResult:
-    """`build(spec, ds)` unless a result for the same data, specification and code is on disk."""
-    key = hashlib.sha256("|".join([ds.key, repr(spec), _code_hash()]).encode()).hexdigest()[:24]
-    path = Path(cache_dir) / f"index-{spec.id}-{key}.pickle"
+def inputs_key(spec: IndexSpec, latest: Latest, measures: dict[str, pd.Series]) -> str:
+    """A digest of everything the index result is computed from (see the module's docstring)."""
+    h = hashlib.sha256()
+    for part in (repr(spec), _code_hash(), repr((latest.countries, latest.codes, latest.reference_year,
+                                                  latest.duplicates))):
+        h.update(part.encode())
+        h.update(b"\0")
+    for array in (latest.values, latest.years):
+        h.update(np.ascontiguousarray(array, dtype=float).tobytes())
+    for column in sorted(latest.provenance):
+        h.update(repr((column, latest.provenance[column].tolist())).encode())
+    for code in sorted(measures):
+        series = measures[code]
+        h.update(repr((code, tuple(series.index))).encode())
+        h.update(series.to_numpy(dtype=float).tobytes())
+    return h.hexdigest()[:24]
+
+
+def cached_index(spec: IndexSpec, ds, cache_dir: Path) -> IndexResult:
+    """The index of `spec` on `ds`, from the cache when a result for the same inputs is on disk."""
+    from . import build_from, plausibility_measures
+
+    prepared = prepare(spec, ds)
+    measures = plausibility_measures(spec, ds, prepared.latest)
+    path = Path(cache_dir) / f"index-{spec.id}-{inputs_key(spec, prepared.latest, measures)}.pickle"
     try:
         with path.open("rb") as fh:
             return pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         pass
-    result = build(spec, ds)
+    result = build_from(spec, prepared, measures)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-")
