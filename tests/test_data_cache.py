@@ -100,13 +100,28 @@ def _idn_2024(ds) -> tuple[float, str, int]:  # type: ignore[no-untyped-def]
     return float(row["value"].iloc[0]), str(row["file"].iloc[0]), int(row["line"].iloc[0])
 
 
+def _count_cached_rows(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The cache entries whose raw rows are loaded from now on (by key)."""
+    calls: list[str] = []
+    read_raw = cache.read_raw
+
+    def counting(root: Path, key: str):  # type: ignore[no-untyped-def]
+        calls.append(key)
+        return read_raw(root, key)
+
+    monkeypatch.setattr(cache, "read_raw", counting)
+    return calls
+
+
 def test_a_new_release_of_one_file_reparses_that_file_alone(release, monkeypatch, tmp_path):
     data, cache_dir, revise = release
     revise("71.9")
     calls = _count_reads(monkeypatch)
     mapped = _count_mappings(monkeypatch)
+    rows = _count_cached_rows(monkeypatch)
     ds = load_dataset(data, CONFIG, cache_dir=cache_dir)
     assert calls == ["data.csv"] and mapped == [HEALTH]
+    assert rows == []  # the other files' mapped results serve: their raw rows stay on disk
     assert ds.parsed == [HEALTH] and len(ds.reused) == DATA_FILES - 1 and HEALTH not in ds.reused
     assert not ds.from_cache and ds.parse_seconds > 0
     assert _idn_2024(ds) == (71.9, HEALTH, 6891)
@@ -124,7 +139,7 @@ def test_a_new_release_of_one_file_reparses_that_file_alone(release, monkeypatch
             if isinstance(mine[col].dtype, pd.CategoricalDtype):
                 assert list(mine[col].cat.categories) == list(theirs[col].cat.categories), (table, col)
     assert ds.problems == full.problems
-    assert [f.__dict__ for f in ds.files] == [f.__dict__ for f in full.files]
+    assert [f.__dict__ for f in ds.files] == [f.__dict__ for f in full.files]  # row counts too
     assert ds.countries._names == full.countries._names
 
     # unchanged since: the whole dataset comes from the cache, no file is read
@@ -155,11 +170,13 @@ def test_a_damaged_entry_is_ignored_and_the_file_read_again(release, monkeypatch
     revise("72.0")
     calls = _count_reads(monkeypatch)
     mapped = _count_mappings(monkeypatch)
+    rows = _count_cached_rows(monkeypatch)
     ds = load_dataset(data, CONFIG, cache_dir=cache_dir)
     assert sorted(ds.parsed) == sorted([HEALTH, truncated, garbled, altered])
     assert sorted(calls) == sorted(Path(p).name for p in ds.parsed)
     # a file read again for a damaged entry is the same file: its mapped result still serves
     assert sorted(mapped) == sorted([HEALTH, unmapped])
+    assert rows == [_entry(cache_dir, unmapped).name]  # mapped afresh from the rows its sound read result keeps
     assert len(ds.reused) == DATA_FILES - 4
     assert _idn_2024(ds)[0] == 72.0
     assert not ds.errors

@@ -5,7 +5,9 @@ the files read with them, sources.yaml, the catalog, the country names, the fetc
 data layer's own code: an unchanged folder loads without reading a data file. And each data file's
 read result (`files/<key>/`: the reader's raw table, before mapping), keyed by that file alone (its
 path, size, modification time and digest, the files read along with it, how sources.yaml says to
-read it, the code): a new release of one file re-parses that file and takes the others from here.
+read it, the code): a new release of one file re-parses that file and takes the others from here,
+and of those only what a load needs before mapping (`read_raw_summary`: the description, how many
+rows, the area names a WDI file teaches); their rows stay on disk unless a file must be mapped again.
 Beside it, the file's mapped tables (`Mapped`, with the problems mapping reported), keyed by the read
 result's key, the file's declaration, the catalog and every country name known: mapped again only
 when one of those changed.
@@ -25,7 +27,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -43,7 +46,7 @@ from .readers import RawTable
 CACHE_SCHEMA = 5  # 5: the text columns of obs and aggregates are categorical
 TABLES = ("obs", "resolved", "aggregates", "unresolved", "unmapped")
 KEEP = 4  # cached datasets kept; older ones are removed
-FILE_SCHEMA = 1  # the layout of a file entry: rows.parquet, classification.parquet, meta.json
+FILE_SCHEMA = 2  # the layout of a file entry: rows.parquet, classification.parquet, meta.json (2: rows, areas)
 FILES = "files"  # the folder of file entries, under the cache folder
 FILE_KEEP = 400  # file entries kept, beyond those the current load uses
 FILE_BUDGET = 2 << 30  # bytes of file entries kept, likewise
@@ -177,24 +180,53 @@ def write_raw(root: Path, key: str, raw: RawTable, file: str) -> bool:
             "vintage": raw.vintage.isoformat() if raw.vintage else None, "vintage_from": raw.vintage_from,
             "title": raw.title, "licence": raw.licence, "indicator_names": raw.indicator_names,
             "problems": [p.as_dict() for p in raw.problems], "repairs": raw.repairs,
-            "codeless_groups": raw.codeless_groups}
+            "codeless_groups": raw.codeless_groups, "rows": len(raw.rows), "areas": area_names(raw.rows)}
     return _write_entry(root / FILES, key, tables, meta)
+
+
+def area_names(rows: pd.DataFrame) -> list[tuple[str, str]]:
+    """The distinct (area code, area name) pairs of a raw table, in the order they first appear."""
+    if "area_code" not in rows.columns or "area_name" not in rows.columns:
+        return []
+    pairs = rows[["area_code", "area_name"]].drop_duplicates().itertuples(index=False)
+    return [(code, name) for code, name in pairs if isinstance(code, str) and isinstance(name, str)]
+
+
+@dataclass(frozen=True)
+class RawSummary:
+    """A cached raw table without its rows: what a load needs of a file before mapping it."""
+
+    raw: RawTable  # everything the reader gave but the rows (an empty table stands in for them)
+    rows: int  # how many rows it has
+    areas: list[tuple[str, str]]  # see area_names
 
 
 def read_raw(root: Path, key: str) -> RawTable | None:
     """The raw table stored under `root/files/key`, or None when there is none (or it was damaged)."""
-    entry = _read_entry(root / FILES / key)
+    found = _raw(root, key, rows=True)
+    return found.raw if found is not None else None
+
+
+def read_raw_summary(root: Path, key: str) -> RawSummary | None:
+    """The raw table stored under `root/files/key` without its rows, which are not parsed (their
+    digest is checked all the same), or None when there is none (or it was damaged)."""
+    return _raw(root, key, rows=False)
+
+
+def _raw(root: Path, key: str, rows: bool) -> RawSummary | None:
+    entry = _read_entry(root / FILES / key, None if rows else ("classification",))
     if entry is None:
         return None
     tables, meta = entry
     try:
-        return RawTable(
-            layout=meta["layout"], rows=tables["rows"],
+        raw = RawTable(
+            layout=meta["layout"], rows=tables["rows"] if rows else pd.DataFrame(),
             vintage=date.fromisoformat(meta["vintage"]) if meta["vintage"] else None,
             vintage_from=meta["vintage_from"], title=meta["title"], licence=meta["licence"],
             indicator_names=dict(meta["indicator_names"]), problems=[Problem(**p) for p in meta["problems"]],
             classification=tables.get("classification"), repairs=list(meta["repairs"]),
             codeless_groups=bool(meta["codeless_groups"]))
+        return RawSummary(raw, int(meta["rows"]), [(str(code), str(name)) for code, name in meta["areas"]])
     except (KeyError, TypeError, ValueError):
         shutil.rmtree(root / FILES / key, ignore_errors=True)
         return None
@@ -248,9 +280,11 @@ def _write_entry(folder: Path, key: str, tables: dict[str, pd.DataFrame], meta: 
     return True
 
 
-def _read_entry(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]] | None:
-    """The tables and description stored at `path`, exactly as written. An entry that cannot be read, or
-    whose tables do not match the digests it recorded, is removed, so that what it held is made again."""
+def _read_entry(path: Path, only: Collection[str] | None = None
+                ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]] | None:
+    """The tables (those named in `only`, default all) and description stored at `path`, exactly as
+    written. An entry that cannot be read, or any of whose tables does not match the digest it recorded,
+    is removed, so that what it held is made again."""
     if not path.is_dir():
         return None
     try:
@@ -258,7 +292,8 @@ def _read_entry(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]] | 
         digests: dict[str, str] = meta["digests"]
         if any(_digest(path / f"{name}.parquet") != d for name, d in digests.items()):
             raise ValueError("a table does not match its digest")
-        tables = {name: pd.read_parquet(path / f"{name}.parquet") for name in digests}
+        tables = {name: pd.read_parquet(path / f"{name}.parquet") for name in digests
+                  if only is None or name in only}
     except (OSError, ValueError, TypeError, KeyError, NotImplementedError, _arrow_error()):
         shutil.rmtree(path, ignore_errors=True)
         return None

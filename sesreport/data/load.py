@@ -53,6 +53,9 @@ class _Read:
     raw: readers.RawTable | None
     info: FileInfo
     problem: Problem | None = None  # why it could not be read
+    opts: readers.ReadOptions | None = None  # how it was read
+    rows: int = 0  # how many rows `raw` has: its rows may have been left in the cache (see _Parsing.rows)
+    cached: bool = False  # True when they were
 
 
 def _replay(effects: dict, info: FileInfo, problems: list[Problem], withheld: dict[str, list[Problem]]) -> None:
@@ -82,18 +85,36 @@ class _Parsing:
     entries: dict[str, str] = field(default_factory=dict)  # the entry of each data file's read result
     remapped: list[str] = field(default_factory=list)  # the data files mapped afresh
 
-    def read(self, path: Path, shown: str, opts: readers.ReadOptions) -> readers.RawTable:
-        """The reader's raw table for one data file: from the cache when the file, the files read along
-        with it and the way it is read are unchanged, else parsed (and kept). Raises FileUnreadable."""
+    def read(self, path: Path, shown: str, opts: readers.ReadOptions) -> readers.RawTable | cache.RawSummary:
+        """The reader's raw table for one data file, parsed (and kept); or, when the file, the files read
+        with it and the way it is read are unchanged, its summary from the cache, the rows left there
+        until mapping needs them (:meth:`rows`). Raises FileUnreadable."""
         rel = _relative(path, self.data_dir)
         key = self.key(path, shown, opts) if self.root is not None else ""
         if self.root is not None:
-            cached = cache.read_raw(self.root, key)
+            cached = cache.read_raw_summary(self.root, key)
             if cached is not None:
                 self.reused.append(rel)
                 self.keys.add(key)
                 self.entries[rel] = key
                 return cached
+        return self._parse(path, shown, opts, rel, key)
+
+    def rows(self, r: _Read) -> readers.RawTable:
+        """The raw table of `r` with its rows: from the cache when they were left there (parsed again
+        should the entry have gone meanwhile)."""
+        assert r.raw is not None
+        if not r.cached:
+            return r.raw
+        rel = r.info.path
+        assert self.root is not None and r.opts is not None
+        raw = cache.read_raw(self.root, self.entries[rel])
+        if raw is not None:
+            return raw
+        self.reused.remove(rel)
+        return self._parse(r.path, r.shown, r.opts, rel, self.entries[rel])
+
+    def _parse(self, path: Path, shown: str, opts: readers.ReadOptions, rel: str, key: str) -> readers.RawTable:
         self.parsed.append(rel)
         start = time.perf_counter()
         try:
@@ -110,7 +131,6 @@ class _Parsing:
         """`map_file` for one read file, from the cache when what was read, how sources.yaml declares it,
         the catalog and the country names (`context`) are unchanged; its problems, the indicators it
         withholds and the repairs it notes are recorded, so that they are the same either way."""
-        assert r.raw is not None
         rel = r.info.path
         key = ""
         if self.root is not None and rel in self.entries:
@@ -127,7 +147,7 @@ class _Parsing:
         own: list[Problem] = []
         own_withheld: dict[str, list[Problem]] = {}
         repairs = len(r.info.repairs)
-        mapped = map_file(r.raw, r.decl, r.info, r.shown, catalog, ref, own, own_withheld)
+        mapped = map_file(self.rows(r), r.decl, r.info, r.shown, catalog, ref, own, own_withheld)
         effects = {"problems": [p.as_dict() for p in own],
                    "withheld": {code: [next(i for i, q in enumerate(own) if q is p) for p in why]
                                 for code, why in own_withheld.items()},
@@ -351,7 +371,7 @@ def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path,
             continue
         m = parsing.map(r, context, catalog, ref, problems, withheld)
         info = r.info
-        info.rows = len(r.raw.rows)
+        info.rows = r.rows
         info.mapped = len(m.obs)
         info.aggregates = len(m.aggregates)
         info.unmapped = int(m.unmapped["rows"].sum()) if len(m.unmapped) else 0
@@ -433,20 +453,23 @@ def _read(decl: SourceDecl, path: Path, opts: readers.ReadOptions, parsing: _Par
                 raise readers.FileUnreadable(readers.header_problem(shown, first[0] if first else ""))
             info.layout = detected
             opts = replace(opts, layout=detected)
-        raw = parsing.read(path, shown, opts)
+        found = parsing.read(path, shown, opts)
     except readers.FileUnreadable as exc:
         problems.append(exc.problem)
         info.error = exc.problem.message
         return _Read(decl, path, shown, None, info, exc.problem)
+    raw = found.raw if isinstance(found, cache.RawSummary) else found
     problems.extend(raw.problems)
     info.title = decl.title or raw.title
     info.licence = decl.licence or raw.licence
     info.repairs = list(raw.repairs)
     info.vintage, info.vintage_from = vintage(raw, decl, path, rel, hashes[rel], fetched, problems, shown)
     if readers.REGISTRY[raw.layout].family == "wdi":
-        for code, name in raw.rows[["area_code", "area_name"]].drop_duplicates().itertuples(index=False):
+        for code, name in found.areas if isinstance(found, cache.RawSummary) else cache.area_names(raw.rows):
             ref.learn(code, name)
-    return _Read(decl, path, shown, raw, info)
+    if isinstance(found, cache.RawSummary):
+        return _Read(decl, path, shown, raw, info, opts=opts, rows=found.rows, cached=True)
+    return _Read(decl, path, shown, raw, info, opts=opts, rows=len(raw.rows))
 
 
 def _lookup_files(reads: list[_Read], companions: dict[Path, list[Path]], data_dir: Path,
