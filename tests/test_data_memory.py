@@ -69,3 +69,20 @@ def test_row_keys_number_combinations_in_sorted_order():
     assert row_keys([a, b]).tolist() == [3, 2, 3, 1, 0]
     wide = np.array([0, 2 ** 40, 0], dtype=np.int64)  # products beyond 2**62 are renumbered first
     assert row_keys([wide, wide, wide, np.array([1, 0, 0])]).tolist() == [1, 2, 0]
+
+
+def test_categorical_columns_become_the_strings_astype_gives(real_ds):
+    from sesreport.data.dataset import as_text
+
+    for table in (real_ds.obs, real_ds.aggregates):
+        expected = table.copy()
+        for col in table.columns:
+            if isinstance(table[col].dtype, pd.CategoricalDtype):
+                expected[col] = expected[col].astype("str")
+        pd.testing.assert_frame_equal(as_text(table), expected)
+    mixed = pd.DataFrame({"code": pd.Categorical([3, None, 1, 3]), "name": pd.Categorical(["b", "a", None, "b"]),
+                          "value": [1.0, 2.0, 3.0, 4.0]}, index=[10, 11, 12, 13])
+    text = as_text(mixed)
+    assert text["code"].isna().tolist() == [False, True, False, False]
+    assert text["name"].tolist()[:2] == ["b", "a"] and pd.isna(text["name"].iloc[2])
+    pd.testing.assert_frame_equal(text, mixed.astype({"code": "str", "name": "str"}))

@@ -187,5 +187,16 @@ def as_text(df: pd.DataFrame) -> pd.DataFrame:
         return df
     df = df.copy(deep=False)
     for c in cats:  # a column at a time: the categorical is let go as its strings are made
-        df[c] = df[c].astype("str")
+        df[c] = _strings(df[c])
     return df
+
+
+def _strings(column: pd.Series) -> pd.Series:
+    """A categorical column as strings (as `astype("str")` gives them): for text categories, each
+    converted once, then taken by code (missing stays missing)."""
+    codes = column.array
+    assert isinstance(codes, pd.Categorical)
+    if not pd.api.types.is_string_dtype(codes.categories.dtype):
+        return column.astype("str")
+    strings = codes.categories.astype("str").array.take(codes.codes, allow_fill=True)
+    return pd.Series(strings, index=column.index, name=column.name)
