@@ -75,6 +75,7 @@ class WorkerState:
     #: per job key, the previous build's content digest and outputs (see `_run`): a document whose
     #: printed content has not changed is not rendered again
     previous: dict[str, dict] = field(default_factory=dict)
+    charts: Path | None = None  # the cache folder of drawn charts (see chartcache), None: none kept
 
 
 _worker: WorkerState | None = None  # set only by init_worker, in the process that runs the jobs
@@ -95,7 +96,7 @@ def prepare_state(setup: Setup, ctx: BuildContext | None = None) -> WorkerState:
             for job in kind.plan(project, None):
                 needed |= kind.indices(project, job)
         ctx = BuildContext(project, ds, as_of, compute_indices(project, ds, needed, Path(setup.cache_dir)))
-    return WorkerState(ctx, Path(setup.out), setup.generation, Path(setup.temp))
+    return WorkerState(ctx, Path(setup.out), setup.generation, Path(setup.temp), charts=Path(setup.cache_dir))
 
 
 def compute_indices(project: Any, ds: Any, wanted: set[str], cache_dir: Path) -> dict[str, Any]:
@@ -109,6 +110,9 @@ def init_worker(state: WorkerState, watch_parent: bool = False) -> None:
     """Pool initializer: keep the state, use the build's temporary folder, and die with the parent."""
     global _worker
     _worker = state
+    from . import chartcache
+
+    chartcache.use(state.charts)
     os.environ["TMPDIR"] = str(state.temp)
     tempfile.tempdir = str(state.temp)
     if watch_parent:
@@ -283,7 +287,18 @@ def refuse(job: Job, out: Path, generation: str, message: str, seconds: float = 
 
 def execute(todo: list[Job], state: WorkerState, setup: Setup, workers: int, scheduler: str | None,
             advance: Callable[[], None]) -> list[Result]:
-    """Run the jobs serially, in a pool of forked processes or on a Dask cluster."""
+    """Run the jobs serially, in a pool of forked processes or on a Dask cluster (and then keep the
+    chart cache within its bounds)."""
+    from . import chartcache
+
+    try:
+        return _execute(todo, state, setup, workers, scheduler, advance)
+    finally:
+        chartcache.prune(setup.cache_dir)
+
+
+def _execute(todo: list[Job], state: WorkerState, setup: Setup, workers: int, scheduler: str | None,
+             advance: Callable[[], None]) -> list[Result]:
     if scheduler:
         return _on_cluster(todo, scheduler, setup, workers, advance)
     if workers <= 1:
@@ -315,6 +330,9 @@ def execute(todo: list[Job], state: WorkerState, setup: Setup, workers: int, sch
 def _restore(previous: WorkerState | None) -> None:
     global _worker
     _worker = previous
+    from . import chartcache
+
+    chartcache.use(previous.charts if previous is not None else None)
     if previous is None:
         tempfile.tempdir = None
         os.environ.pop("TMPDIR", None)

@@ -49,7 +49,7 @@ def balanced_columns(items: Sequence[tuple[str, str]], count: int, width_mm: flo
     WeasyPrint balances CSS columns by laying them out again and again, a point at a time; on the
     two-page brief's back page that cost a fifth of the PDF's time. Estimated lines give the same
     picture within a line or two, in one pass."""
-    from .charts import text_width
+    from .chartspec import text_width
 
     heights = [_lines(Markup(text).striptags(), size_pt, width_mm, text_width) + 0.35 for _, text in items]
     cuts = _partition(heights, count)

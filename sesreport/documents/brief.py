@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
-from .. import charts, jsondump
+from .. import chartcache, chartspec, jsondump
 from ..catalog import Catalog
 from ..compute import Obs, Rules, Stat, history_obs, indicator_stat, peer_band, segmented
 from ..config import LoadedConfig
@@ -263,7 +263,8 @@ def security_section(index, iso3: str, peers: list[str], name: str, lang: Lang,
     missing = [label for label, v, _m in chart_rows if v is None]
     highest, forms = _forms_paragraph(valued, missing, lang)
     paragraphs = [_overall_paragraph(info, lang.text(index.label), lang)] + ([forms] if forms else [])
-    made = charts.profile(chart_rows, name, lang, charts.COMPACT_PROFILE if compact else charts.PROFILE)
+    made = chartcache.draw("profile", chart_rows, name, lang,
+                           chartspec.COMPACT_PROFILE if compact else chartspec.PROFILE)
     chart = None
     if made is not None:
         chart = {"src": _svg_uri(made.svg), "alt": made.alt, "wide": True, "kind": made.kind,
@@ -298,7 +299,7 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
     narratives = Narratives(loaded, lang, {"ind": views, "country": name, "cluster": cluster}, reads, stats, catalog,
                             cfg.situation.since if cfg.situation else None)
     inputs = ChartInputs(stats, ds, iso3, peers, name, plabel, catalog, lang, cfg.chart_years,
-                         charts.COMPACT if cfg.format == "two_page" else charts.HALF, cfg.rules(), loaded.line_of)
+                         chartspec.COMPACT if cfg.format == "two_page" else chartspec.HALF, cfg.rules(), loaded.line_of)
     figures: list[dict] = [configured("peer count", str(len(peers)), loaded.line_of(
         ("peers", "countries" if group.rule == "list" else "group")), countries=peers, rule=group.rule),
         *peer_rule_records(rule, fallback, group, loaded.line_of)]
@@ -517,7 +518,7 @@ class ChartInputs:
     catalog: Catalog
     lang: Lang
     chart_years: int
-    size: tuple[float, float] = charts.HALF  # of a half-width chart
+    size: tuple[float, float] = chartspec.HALF  # of a half-width chart
     rules: Rules = Rules()  # the peer minimum and band stability of the charts' bands
     line_of: Callable[[tuple], tuple[str, int | None]] | None = None  # where the config sets them
 
@@ -531,7 +532,7 @@ class ChartInputs:
                          self.rules.band_stability)
 
 
-Drawn = tuple[charts.Chart, str, bool]  # the chart, its caption, whether it spans the page
+Drawn = tuple[chartspec.Chart, str, bool]  # the chart, its caption, whether it spans the page
 
 
 def _trend_chart(chart, x: ChartInputs) -> Drawn | None:
@@ -542,7 +543,7 @@ def _trend_chart(chart, x: ChartInputs) -> Drawn | None:
     history = x.history(s)
     first = int(history["year"].min())
     band = x.band(code, first, s.year)
-    made = charts.trend(history, band, ind, x.name, x.plabel, x.lang, x.size, x.rules.min_peers)
+    made = chartcache.draw("trend", history, band, ind, x.name, x.plabel, x.lang, x.size, x.rules.min_peers)
     if made is None:
         return None
     caption = x.lang.text(chart.title) if chart.title else _caption(x.lang, ind, first, s.year)
@@ -555,7 +556,7 @@ def _history_obs(s: Stat, year: int) -> Obs:
     return found
 
 
-def chart_records(chart, made: charts.Chart, caption: str, x: ChartInputs) -> list[dict]:
+def chart_records(chart, made: chartspec.Chart, caption: str, x: ChartInputs) -> list[dict]:
     """The numbers a section chart prints: the value at the end of each line or the country's bar
     label (`Chart.labels`), and the first and last year of a trend chart's own caption."""
     codes = [chart.indicator] if chart.type != "small_multiples" else [
@@ -601,8 +602,8 @@ def _ranking_chart(chart, x: ChartInputs) -> Drawn | None:
         return None
     values = pd.concat([s.peers.values, pd.DataFrame([{"iso3": x.iso3, "year": s.year, "value": s.value}])],
                        ignore_index=True)
-    made = charts.ranking(values, x.iso3, {c: country_name(x.ds, c, lang) for c in values["iso3"]}, ind, lang,
-                          s.peers.median)
+    names = {c: country_name(x.ds, c, lang) for c in values["iso3"]}
+    made = chartcache.draw("ranking", values, x.iso3, names, ind, lang, s.peers.median)
     if made is None:
         return None
     caption = lang.text(chart.title) if chart.title else lang.gettext(
@@ -618,7 +619,7 @@ def _small_multiples_chart(chart, x: ChartInputs) -> Drawn | None:
             history = x.history(s)
             first = int(history["year"].min())
             panels.append((x.catalog[code], history, x.band(code, first, s.year)))
-    made = charts.small_multiples(panels, x.name, x.lang, min_peers=x.rules.min_peers)
+    made = chartcache.draw("small_multiples", panels, x.name, x.lang, min_peers=x.rules.min_peers)
     if made is None:
         return None
     caption = x.lang.text(chart.title) if chart.title else x.lang.gettext(

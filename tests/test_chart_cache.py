@@ -1,0 +1,91 @@
+"""A chart is drawn once for the same inputs: kept in the build's cache folder under the digest of its
+arguments, read back byte for byte, drawn again when any argument differs, and never kept when an
+argument has no exact digest. A brief rebuilt from kept charts is the same file, and the process that
+rebuilds it never imports the drawing code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sesreport import chartcache, charts
+from sesreport.compute import peer_band
+from sesreport.i18n import Lang
+
+from .conftest import REPO
+
+CIS = ["ARM", "AZE", "BLR", "GEO", "KAZ", "KGZ", "MDA", "TJK", "UKR", "UZB"]
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[str]]:
+    """Charts kept under tmp_path for this test; the charts actually drawn, by function."""
+    calls: list[str] = []
+    trend = charts.trend
+    monkeypatch.setattr(charts, "trend", lambda *a, **k: calls.append("trend") or trend(*a, **k))
+    chartcache.use(tmp_path)
+    yield calls
+    chartcache.use(None)
+
+
+def _inputs(ds, lang: str = "en") -> tuple:
+    series = ds.headline("unemployment")
+    history = series[series["iso3"] == "RUS"].sort_values("year")[["year", "value"]].reset_index(drop=True)
+    band = peer_band(series, CIS, 2001, 2025)
+    return history, band, ds.catalog["unemployment"], "Russian Federation", "CIS", Lang(lang), charts.HALF
+
+
+def test_a_chart_is_drawn_once_for_the_same_inputs(real_ds, drawn, tmp_path):
+    first = chartcache.draw("trend", *_inputs(real_ds))
+    again = chartcache.draw("trend", *_inputs(real_ds))
+    assert drawn == ["trend"] and len(list((tmp_path / chartcache.FOLDER).glob("*.pickle"))) == 1
+    assert again == first and "Russian Federation" in again.alt
+    assert again.svg == charts.trend(*_inputs(real_ds)).svg  # the kept chart is the one drawn now
+
+
+def test_any_other_input_draws_again(real_ds, drawn):
+    history, band, ind, name, peers, lang, size = _inputs(real_ds)
+    base = chartcache.draw("trend", history, band, ind, name, peers, lang, size)
+    moved = history.copy()
+    moved.loc[moved.index[-1], "value"] += 0.1  # one value corrected
+    as_int = history.assign(year=history["year"].astype("int32"))  # the same numbers, another type
+    others = [(moved, band, ind, name, peers, lang, size), (history, band, ind, name, peers, Lang("ru"), size),
+              (history, band, ind, name, "EAEU", lang, size), (history, band.iloc[:-1], ind, name, peers, lang, size),
+              (history, band, real_ds.catalog["employment_ratio"], name, peers, lang, size),
+              (history, band, ind, name, peers, lang, charts.COMPACT), (as_int, band, ind, name, peers, lang, size)]
+    keys = {chartcache.digest("trend", args, {}) for args in [*others, _inputs(real_ds)]}
+    assert len(keys) == len(others) + 1
+    made = [chartcache.draw("trend", *args) for args in others[:2]]
+    assert drawn == ["trend"] * 3
+    assert made[0].svg != base.svg and made[1].svg != base.svg
+
+
+def test_an_argument_without_an_exact_digest_is_drawn_and_not_kept(real_ds, drawn, tmp_path):
+    history, band, *rest = _inputs(real_ds)
+    odd = band.assign(note=[object()] * len(band))  # an object column: no exact digest
+    with pytest.raises(TypeError):
+        chartcache.digest("trend", (history, odd, *rest), {})
+    chartcache.draw("trend", history, odd, *rest)
+    chartcache.draw("trend", history, odd, *rest)
+    assert drawn == ["trend", "trend"] and not (tmp_path / chartcache.FOLDER).exists()
+
+
+def test_a_brief_from_kept_charts_is_the_same_and_imports_no_drawing_code(real_dir, tmp_path):
+    env = {**os.environ, "SESREPORT_CACHE": str(tmp_path / "cache"), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-X", "importtime", "generate.py", "build", "KAZ", "--lang", "ru", "--kind", "brief",
+               "--data", str(real_dir), "--out", str(tmp_path / "out"), "--as-of", "2026-11-27", "--force", "-j", "1"]
+    first = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    files = sorted(p for p in (tmp_path / "out" / "brief").iterdir() if p.suffix in (".pdf", ".html", ".json"))
+    before = {p.name: p.read_bytes() for p in files}
+    kept = len(list((tmp_path / "cache" / chartcache.FOLDER).glob("*.pickle")))
+    again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    assert kept >= 5
+    assert "sesreport.charts\n" in first.stderr and "sesreport.charts\n" not in again.stderr
+    assert "matplotlib.figure\n" not in again.stderr
+    assert {p.name: p.read_bytes() for p in files} == before
+    assert len(list((tmp_path / "cache" / chartcache.FOLDER).glob("*.pickle"))) == kept
