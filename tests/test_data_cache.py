@@ -247,3 +247,15 @@ def test_a_file_taken_from_the_cache_still_withholds_an_impossible_value(real_di
     with pytest.raises(UserError) as raised:  # and a strict load refuses it, as without the cache
         load_dataset(data, CONFIG, cache_dir=tmp_path / "cache")
     assert message in str(raised.value)
+
+
+def test_cached_tables_come_back_as_read_parquet_gives_them_in_one_piece(primed):
+    _, cache_dir = primed
+    tables = sorted(cache_dir.rglob("*.parquet"))
+    assert len(tables) > 2 * DATA_FILES
+    for path in tables:
+        table = cache.read_table(path)
+        pd.testing.assert_frame_equal(table, pd.read_parquet(path))
+        for column in table.columns:
+            if hasattr(table[column].array, "__arrow_array__"):  # a text column held by Arrow
+                assert table[column].array.__arrow_array__().num_chunks <= 1, (path, column)
