@@ -89,3 +89,17 @@ def test_fallback_faces_only_where_needed():
     georgian = font_faces("Unemployment in საქართველო")
     assert georgian.count("@font-face") == 7  # Noto Sans Georgian regular and bold
     assert 'font-family: "Noto Sans Georgian"; font-weight: 700' in georgian
+
+
+def test_a_faces_coverage_answers_as_the_set_of_its_characters_would():
+    import uharfbuzz as hb
+
+    from sesreport.fonts import FACES, SANS, cmap, font_path
+
+    path = font_path(SANS, FACES[0][3])
+    chars = {chr(code) for code in hb.Face(hb.Blob.from_file_path(str(path)), 0).unicodes}
+    coverage = cmap(path)
+    probe = {chr(code) for code in range(0x20, 0x2FFF)} | {"ქ", "哈", "😀", "\U0010FFFF"}
+    assert {char for char in probe if char in coverage} == chars & probe
+    assert probe & coverage == chars & probe == coverage & probe
+    assert "Ж" in coverage and "ქ" not in coverage and "ab" not in coverage and 1 not in coverage
