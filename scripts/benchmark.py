@@ -6,11 +6,14 @@
 Figures are wall-clock seconds on this machine unless said otherwise; nothing here asserts a
 target. In order: loading the data (cold, from the cache, after a new release of one file); a
 two-page and a long brief stage by stage in a warm process (from the build's JSON summary: compute,
-charts, HTML, PDF and the processor time); cold command-line builds; a cold batch of briefs (and
-the annex) on all cores, its seconds per page next to the Typst route's (matplotlib, pandoc and
-Typst per brief, scripts/benchmark_typst.py) measured in the same run on the same countries, each
-worker's first brief against its later ones and the workers' peak memory; a rebuild with nothing
-changed; and one value corrected in one file, from a cold process, with the documents rendered again.
+charts, HTML, PDF and the processor time); cold command-line builds (the data, index and chart
+caches warm); a cold batch of briefs (and the annex) on all cores, no chart drawn before, its seconds
+per page next to the Typst route's (matplotlib, pandoc and Typst per brief, scripts/benchmark_typst.py)
+measured in the same run on the same countries, each worker's first brief against its later ones, and
+the peak memory of the build and of its busiest worker, sampled from /proc (resident; proportional,
+which divides shared pages among the processes sharing them; and the process's own); the same briefs
+in the long form; a rebuild with nothing changed; and one value corrected in one file, from a cold
+process, with the documents rendered again.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from statistics import median
@@ -78,6 +82,51 @@ def build_json(cmd: list[str]) -> dict:
     """Run a build with --json and return its summary."""
     result = subprocess.run([*cmd, "--json"], cwd=REPO, check=True, capture_output=True, text=True)
     return json.loads(result.stdout)
+
+
+def _memory(pid: int) -> tuple[int, int, int] | None:
+    """A process's resident, proportional and private memory now (KiB), from /proc (Linux)."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+    except (OSError, ValueError):
+        return None
+    kib = {name: int(value.split()[0]) for name, value in fields.items()}
+    return kib["Rss"], kib["Pss"], kib["Private_Clean"] + kib["Private_Dirty"]
+
+
+def build_sampled(cmd: list[str]) -> tuple[dict, dict[str, tuple[float, float, float]]]:
+    """Run a build with --json, sampling its workers' memory ten times a second; return its summary
+    and the peaks (MiB: resident, proportional, private) of the build process and of its workers."""
+    process = subprocess.Popen([*cmd, "--json"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True)
+    peaks: dict[int, list[int]] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            try:
+                children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+            except OSError:
+                children = []
+            for pid in [process.pid, *map(int, children)]:
+                now = _memory(pid)
+                if now is not None:
+                    peak = peaks.setdefault(pid, [0, 0, 0])
+                    peaks[pid] = [max(a, b) for a, b in zip(peak, now)]
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = process.communicate()
+    done.set()
+    sampler.join()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, cmd)
+    mib = {pid: (r / 1024, p / 1024, u / 1024) for pid, (r, p, u) in peaks.items()}
+    build = mib.pop(process.pid, (0.0, 0.0, 0.0))
+    workers = [m for m in mib.values() if m[0] > 50]  # the pool's own helper threads are not workers
+    worst = tuple(max(m[i] for m in workers) for i in range(3)) if workers else (0.0, 0.0, 0.0)
+    return json.loads(out), {"build": build, "worker": worst}  # type: ignore[dict-item]
 
 
 def _stage(doc: dict, stage: str) -> float:
@@ -189,7 +238,7 @@ def main() -> int:
             for stage in ("compute", "charts", "html", "pdf", "cpu"):
                 line(f"  {stage}", median([_stage(d, stage) for d in docs]))
 
-        print("Command line (cold process, warm data cache)")
+        print("Command line (cold process; the data, index and chart caches warm)")
         out = work / "out"
         common = ["--data", str(args.data), "--out", str(out), "--as-of", AS_OF]
         run([python, "generate.py", "build", "RUS", "--lang", "en", *common])  # the indices' cache filled
@@ -210,17 +259,28 @@ def main() -> int:
         batch = work / "batch"
         cmd = [python, "generate.py", "build", "--kind", "brief", "--kind", "annex", "--data", str(args.data),
                "--config", str(config), "--out", str(batch), "--as-of", AS_OF]
+        shutil.rmtree(cache / "charts", ignore_errors=True)  # cold: no chart drawn before
         start = time.perf_counter()
-        summary = build_json(cmd)
+        summary, memory = build_sampled(cmd)
         t = time.perf_counter() - start
         line(f"build {len(chosen)} briefs (all cores)", t, f"{t / len(chosen):.2f} s per brief")
         files, pages = pdf_pages(batch)
         line(f"  the same: {files} PDFs, {pages} pages (briefs, languages, annex)", t, f"{t / pages:.3f} s per page")
         workers_report(summary)
+        for who, (rss, pss, private) in memory.items():
+            print(f"  peak memory of the {who} process (sampled): {rss:.0f} MiB resident, {pss:.0f} MiB "
+                  f"proportional (shared pages divided among the processes sharing them), {private:.0f} MiB "
+                  f"its own")
         if args.typst:
             typst_route(ds, chosen, work, t / pages)
         else:
             print("  Typst route skipped (--no-typst)")
+        long_form = [*cmd[:cmd.index("--kind")], "--kind", "brief", *cmd[cmd.index("--data"):], "--format", "full"]
+        long_form[long_form.index(str(batch))] = str(work / "long")
+        shutil.rmtree(cache / "charts", ignore_errors=True)
+        t = run(long_form)
+        files, pages = pdf_pages(work / "long")
+        line(f"the same briefs in the long form: {files} PDFs, {pages} pages", t, f"{t / pages:.3f} s per page")
         line("rebuild with nothing changed", run(cmd))
         correction(args.data, work, cmd)
     finally:
