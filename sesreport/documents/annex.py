@@ -67,6 +67,13 @@ def export_table(result, ds: Dataset) -> pd.DataFrame:
     return integer_columns(table)
 
 
+def _result_digests(result, ds: Dataset) -> dict[str, str]:
+    """What an annex prints of the index result, as digests: the same for every language of it."""
+    return {"table": hashlib.sha256(table_csv(export_table(result, ds))).hexdigest(),
+            "method": json.dumps(result.method, sort_keys=True, default=str),
+            "audit": hashlib.sha256(audit_csv(result)).hexdigest()}
+
+
 def audit_csv(result) -> bytes:
     """The statistical audit as one long CSV table (empty, with its header, when no audit was run)."""
     from ..index.audit import Audit
@@ -246,9 +253,7 @@ class AnnexKind(DocumentKind):
     def fingerprint(self, job: Job, ctx: BuildContext, data) -> dict:
         result = ctx.indices[job.name]
         return {"config": ctx.project.configs[self.name].model_dump(mode="json"), "data": data.data.meta,
-                "table": hashlib.sha256(table_csv(export_table(result, ctx.ds))).hexdigest(),
-                "method": json.dumps(result.method, sort_keys=True, default=str),
-                "audit": hashlib.sha256(audit_csv(result)).hexdigest()}
+                **result.memo(("annex fingerprint", ctx.ds.key or id(ctx.ds)), lambda: _result_digests(result, ctx.ds))}
 
     def build(self, job: Job, ctx: BuildContext, lang: Lang) -> Document:
         cfg = ctx.project.configs[self.name]
