@@ -6,9 +6,10 @@ is drawn from.
 gives what `charts.trend(...)` gives. The key is a digest of every argument (tables by their values,
 index, columns and types; an indicator by its whole definition; a language by its code) and of
 everything else a drawing reads: the source of the chart code, the translations, the font files and
-matplotlib's version. A chart whose key is in the cache folder is read back (and matplotlib is not
-imported at all when every chart of a document is); any other is drawn and kept. An argument the
-digest cannot describe exactly is never guessed at: that chart is drawn and not kept.
+the versions of matplotlib, numpy, pandas and Babel (which formats the numbers). A chart whose key is
+in the cache folder is read back (and matplotlib is not imported at all when every chart of a
+document is); any other is drawn and kept. An argument the digest cannot describe exactly is never
+guessed at: that chart is drawn and not kept.
 
 The folder is the build's cache folder (`use`, set for each worker); without one, every chart is
 drawn. Entries are written whole or not at all, and the least recently used beyond `KEEP` are removed
@@ -102,10 +103,11 @@ def digest(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
 
 @cache
 def _environment() -> str:
-    """What a drawing reads besides its arguments: the chart code, the translations, the fonts and
-    matplotlib (read once a process: a running process draws with what it started with)."""
+    """What a drawing reads besides its arguments: the chart code, the translations, the fonts and the
+    libraries (read once a process: a running process draws with what it started with)."""
     here = Path(__file__).resolve().parent
-    h = hashlib.sha256(importlib.metadata.version("matplotlib").encode())
+    h = hashlib.sha256(" ".join(importlib.metadata.version(package)
+                                for package in ("matplotlib", "numpy", "pandas", "babel")).encode())
     for path in [here / n for n in ("charts.py", "chartspec.py", "chartcache.py", "leansvg.py", "fonts.py",
                                      "i18n.py", "catalog.py")] + sorted((here / "locale").rglob("*.po")):
         h.update(str(path.relative_to(here)).encode())
