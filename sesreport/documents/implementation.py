@@ -319,7 +319,7 @@ def build_report(ctx: BuildContext, programme: Programme, biennium: str, lang: L
         "narrative": narrative,
         "links": list(cfg.links),
         "regions": _regions(programme, project, ds, lang, biennium, figures, record),
-        "forms": [lang.gettext(FORM_SHORT[f]) for f in FORMS],
+        "forms": [{"id": f, "short": lang.gettext(FORM_SHORT[f])} for f in FORMS],
         "coverage": _coverage_rows(table, ds, lang, figures, biennium),
         "coverage_total": generated,
         "member_states": len(state.members),
@@ -332,6 +332,7 @@ class ImplementationKind(DocumentKind):
     """`implementation/<biennium>.<lang>`: the programme implementation report of one biennium."""
 
     name = "implementation"
+    long = True
     outputs = ("pdf", "html", "figures.json", "coverage.csv")
 
     def load_config(self, config_dir: Path, project) -> tuple[Programme | None, list[Problem]]:
