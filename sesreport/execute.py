@@ -107,9 +107,12 @@ def compute_indices(project: Any, ds: Any, wanted: set[str], cache_dir: Path) ->
 
 
 def init_worker(state: WorkerState, watch_parent: bool = False) -> None:
-    """Pool initializer: keep the state, use the build's temporary folder, and die with the parent."""
-    global _worker
+    """Pool initializer: keep the state, use the build's temporary folder, and die with the parent (a
+    pool's worker counts its documents from one)."""
+    global _worker, _documents_run
     _worker = state
+    if watch_parent:
+        _documents_run = 0
     from . import chartcache
 
     chartcache.use(state.charts)
@@ -234,8 +237,13 @@ def _run(job: Job, state: WorkerState, start: float) -> Result:
 
 def content_digest(doc: Any, html_print: str, contents: dict[str, bytes]) -> str:
     """A digest of everything a document prints or carries: the HTML the PDF is rendered from, the
-    files written beside it and the files attached to it (charts are inline SVG in the HTML)."""
+    files written beside it and the files attached to it (charts are inline SVG in the HTML), and what
+    the PDF is rendered with besides (`render.renderer_digest`: the print stylesheets, the fonts, the
+    rendering code and libraries)."""
+    from .render import renderer_digest
+
     h = hashlib.sha256(doc.template.encode())
+    h.update(renderer_digest().encode())
     for part in [html_print.encode("utf-8")] + [contents[k] for k in sorted(contents)]:
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
@@ -315,10 +323,12 @@ def _execute(todo: list[Job], state: WorkerState, setup: Setup, workers: int, sc
     _warm_up(todo, state, workers)
     context = multiprocessing.get_context("fork")
     results = []
+    registry = kinds()
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
                                  initargs=(state, True)) as pool:
-            futures = [pool.submit(run_job, job) for job in todo]
+            # the long documents first: a worker left with one at the end would keep the others waiting
+            futures = [pool.submit(run_job, job) for job in sorted(todo, key=lambda j: not registry[j.kind].long)]
             for future in as_completed(futures):
                 results.append(future.result())
                 advance()
@@ -342,10 +352,12 @@ def _warm_up(todo: list[Job], state: WorkerState, workers: int) -> None:
     """Do once, before forking, what each worker's first document would otherwise pay for.
 
     Always: import and parse the stylesheets and load the fonts. For a batch (more than two documents
-    a worker), also rehearse the first document of each kind that has that many: build it and render
-    it, writing nothing, which compiles its templates, fills the data's lookup tables and lays out
-    its fonts once, for every worker. Then hand back the memory the data load no longer uses and
-    freeze what is left, so that the workers share those pages rather than copy them.
+    a worker), also rehearse the first document of each kind that has that many: build it and its
+    HTML, writing nothing, which compiles its templates and fills the data's lookup tables once, for
+    every worker; the kind with the most documents is rendered to PDF too, which lays out the fonts
+    (rendering a long document there would keep the other cores waiting for seconds). Then hand back
+    the memory the data load no longer uses and freeze what is left, so that the workers share those
+    pages rather than copy them.
     """
     from .fonts import register_matplotlib
     from .render import print_setup
@@ -355,9 +367,9 @@ def _warm_up(todo: list[Job], state: WorkerState, workers: int) -> None:
     by_kind: dict[str, list[Job]] = {}
     for job in todo:
         by_kind.setdefault(job.kind, []).append(job)
-    for jobs in by_kind.values():
-        if len(jobs) > 2 * workers:
-            _rehearse(jobs[0], state)
+    rehearsed = [jobs for jobs in by_kind.values() if len(jobs) > 2 * workers]
+    for jobs in sorted(rehearsed, key=len, reverse=True):
+        _rehearse(jobs[0], state, pdf=jobs is max(rehearsed, key=len))
     gc.collect()
     import pyarrow
 
@@ -365,8 +377,9 @@ def _warm_up(todo: list[Job], state: WorkerState, workers: int) -> None:
     gc.freeze()
 
 
-def _rehearse(job: Job, state: WorkerState) -> None:
-    """Build and render one document as `_run` does, and keep nothing: no file is written."""
+def _rehearse(job: Job, state: WorkerState, pdf: bool) -> None:
+    """Build one document and its HTML as `_run` does, and its PDF if `pdf`, and keep nothing: no file
+    is written."""
     from .i18n import Lang
     from .render import render_html, write_pdf
 
@@ -376,8 +389,9 @@ def _rehearse(job: Job, state: WorkerState) -> None:
         doc = kind.build(job, state.ctx, lang)
         folders = template_folders(state.ctx.project.config_dir, kind, job)
         render_html(doc.template, doc.context, lang, "screen", folders)
-        write_pdf(render_html(doc.template, doc.context, lang, "print", folders),
-                  attachments=[(a.name, a.data, a.description) for a in doc.attachments])
+        html = render_html(doc.template, doc.context, lang, "print", folders)
+        if pdf:
+            write_pdf(html, attachments=[(a.name, a.data, a.description) for a in doc.attachments])
     except Exception:  # noqa: BLE001 - the document is built again by a worker, which reports any failure
         return
 

@@ -178,6 +178,32 @@ def safe_fetcher():
     return _fetcher_class()()
 
 
+RENDER_LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "fonttools", "pikepdf", "uharfbuzz",
+                    "font-source-sans-pro", "font-source-serif-pro", "fontpkg-noto-sans-arabic", "noto-cjk-sans-otc")
+
+
+@functools.lru_cache(maxsize=1)
+def renderer_digest() -> str:
+    """What a PDF is made from besides its HTML: the print stylesheets and font rules every document
+    shares, the PDF/UA metadata template, the code that renders and finishes the PDF and the versions
+    of the libraries and fonts that lay it out and write it. A document whose HTML is unchanged is
+    rendered again when this changes (see `execute.content_digest`)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for part in (font_face_css(), stylesheet_text("print"), (TEMPLATES / "pdfua.xmp").read_text(encoding="utf-8"),
+                 (here / "render.py").read_text(encoding="utf-8"), (here / "pdfpost.py").read_text(encoding="utf-8")):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part.encode("utf-8"))
+    for package in RENDER_LIBRARIES:
+        try:
+            h.update(f"{package}={version(package)};".encode())
+        except PackageNotFoundError:
+            h.update(f"{package}=none;".encode())
+    return h.hexdigest()
+
+
 @functools.lru_cache(maxsize=1)
 def print_setup():  # released at exit (below), while WeasyPrint's font library is still loaded
     """Font configuration and parsed stylesheets, shared by every document of this process."""

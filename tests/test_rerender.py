@@ -55,3 +55,29 @@ def test_a_revision_nothing_prints_leaves_the_files_untouched(tmp_path, capsys, 
     third = _build(capsys, *args)["brief/RUS.en"]
     assert third["status"] == "built" and "pdf" in third["timings"]
     assert _files(out)["RUS.en.pdf"] != before["RUS.en.pdf"]
+
+
+def test_a_new_print_stylesheet_renders_again_what_it_lays_out(tmp_path, capsys, monkeypatch):
+    from sesreport import render
+
+    data = tmp_path / "data"
+    shutil.copytree(need_real(), data)
+    out = tmp_path / "out"
+    args = ("RUS", "--lang", "en", "--kind", "brief", "--data", str(data), "--out", str(out), "--as-of", AS_OF)
+    assert _build(capsys, *args)["brief/RUS.en"]["status"] == "built"
+    before = _files(out)
+
+    # print.css edited (the HTML is the same: the stylesheet is given to WeasyPrint beside it) while a
+    # value the brief does not print is revised, so that the brief is computed again
+    stylesheet_text = render.stylesheet_text
+    monkeypatch.setattr(render, "stylesheet_text",
+                        lambda media: stylesheet_text(media) + ("\n.tile { color: #000; }" if media == "print" else ""))
+    render.renderer_digest.cache_clear()
+    render.print_setup.cache_clear()
+    raw = (data / UNEMPLOYMENT).read_bytes()
+    (data / UNEMPLOYMENT).write_bytes(raw.replace(b'"5.68599987030029"', b'"6.18599987030029"'))
+    again = _build(capsys, *args)["brief/RUS.en"]
+    render.renderer_digest.cache_clear()
+    render.print_setup.cache_clear()
+    assert again["status"] == "built" and "pdf" in again["timings"]
+    assert _files(out)["RUS.en.pdf"] != before["RUS.en.pdf"]

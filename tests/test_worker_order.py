@@ -2,19 +2,29 @@
 
 A build with two workers rehearses the first brief before it forks them (it builds and renders it,
 writing nothing) and each worker then builds its share in whatever order the pool hands them out;
-none of that may show in the files.
+none of that may show in the files. Every chart is drawn in each build (none from the chart cache), so
+that the charts too are drawn in each of those orders. Long documents are handed out first.
 """
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 import sesreport.build
+from sesreport import chartcache
 from sesreport.cli import main
 
 from .conftest import CONFIG, need_real
 
 COUNTRIES = ["RUS", "KAZ", "UKR"]  # six briefs: more than two a worker, so the first is rehearsed
+
+
+@pytest.fixture(autouse=True)
+def _draw_every_chart(monkeypatch):
+    use = chartcache.use
+    monkeypatch.setattr(chartcache, "use", lambda folder: use(None))
 
 
 def _build(tmp_path, monkeypatch, name: str, jobs: int, order) -> dict[str, bytes]:
@@ -42,3 +52,14 @@ def test_order_and_workers_do_not_change_a_byte(tmp_path, monkeypatch, capsys):
         assert rotated_pool[name] == data, f"{name} differs when two workers build in another order"
     # every document says how much memory the worker that built it had at most
     assert all(d["peak_mib"] > 0 for d in summary["documents"])
+
+
+def test_long_documents_are_handed_out_first(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["build", *COUNTRIES, "--lang", "en", "--kind", "brief", "--kind", "annex", "--data", str(need_real()),
+                 "--config", str(CONFIG), "--out", str(out), "--as-of", "2026-11-27", "-j", "2", "--json"])
+    assert code == 0
+    documents = json.loads(capsys.readouterr().out)["documents"]
+    assert sorted(d["kind"] for d in documents) == ["annex", "brief", "brief", "brief"]
+    annex = next(d for d in documents if d["kind"] == "annex")
+    assert annex["worker_document"] == 1  # the first its worker built, though planned after the briefs

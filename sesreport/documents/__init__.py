@@ -120,6 +120,9 @@ class DocumentKind:
     templates: ClassVar[Path | None] = None
     #: documents per country (selected by the ISO3 codes given to `build`) or for the whole project
     per_country: ClassVar[bool] = False
+    #: a long document (many pages, seconds to render): a batch starts its documents first, so that
+    #: no worker is left rendering one while the others have nothing to do
+    long: ClassVar[bool] = False
 
     # ---- configuration
     def load_config(self, config_dir: Path, project: Project) -> tuple[Any, list[Problem]]:

@@ -228,6 +228,7 @@ class AnnexKind(DocumentKind):
     statistical audit as CSV."""
 
     name = "annex"
+    long = True
     outputs = ("pdf", "html", "csv", "xlsx", "audit.csv", "figures.json")
 
     def load_config(self, config_dir: Path, project) -> tuple[AnnexConfig | None, list[Problem]]:

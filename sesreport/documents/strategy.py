@@ -337,6 +337,7 @@ class StrategyKind(DocumentKind):
     """`strategy/<ID>.<lang>`: report, slide deck and monitoring framework of a strategy input."""
 
     name = "strategy"
+    long = True
     outputs = ("pdf", "html", "figures.json", "slides.pdf", "monitoring.csv", "monitoring.xlsx")
     per_country = True
 
