@@ -278,9 +278,14 @@ def main() -> int:
         long_form = [*cmd[:cmd.index("--kind")], "--kind", "brief", *cmd[cmd.index("--data"):], "--format", "full"]
         long_form[long_form.index(str(batch))] = str(work / "long")
         shutil.rmtree(cache / "charts", ignore_errors=True)
-        t = run(long_form)
+        start = time.perf_counter()
+        _, memory = build_sampled(long_form)
+        t = time.perf_counter() - start
         files, pages = pdf_pages(work / "long")
         line(f"the same briefs in the long form: {files} PDFs, {pages} pages", t, f"{t / pages:.3f} s per page")
+        rss, pss, private = memory["worker"]
+        print(f"  peak memory of a worker building only briefs (sampled): {rss:.0f} MiB resident, {pss:.0f} MiB "
+              f"proportional, {private:.0f} MiB its own")
         line("rebuild with nothing changed", run(cmd))
         correction(args.data, work, cmd)
     finally:
