@@ -5,8 +5,8 @@ is drawn from.
 
 gives what `charts.trend(...)` gives. The key is a digest of every argument (tables by their values,
 index, columns and types; an indicator by its whole definition; a language by its code) and of
-everything else a drawing reads: the source of the chart code, the translations, the font files and
-the versions of matplotlib, numpy, pandas and Babel (which formats the numbers). A chart whose key is
+everything else a drawing reads: the package's code and translations, the font files and the
+versions of matplotlib, numpy, pandas and Babel (which formats the numbers). A chart whose key is
 in the cache folder is read back (and matplotlib is not imported at all when every chart of a
 document is); any other is drawn and kept. An argument the digest cannot describe exactly is never
 guessed at: that chart is drawn and not kept.
@@ -103,15 +103,13 @@ def digest(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
 
 @cache
 def _environment() -> str:
-    """What a drawing reads besides its arguments: the chart code, the translations, the fonts and the
-    libraries (read once a process: a running process draws with what it started with)."""
-    here = Path(__file__).resolve().parent
-    h = hashlib.sha256(" ".join(importlib.metadata.version(package)
-                                for package in ("matplotlib", "numpy", "pandas", "babel")).encode())
-    for path in [here / n for n in ("charts.py", "chartspec.py", "chartcache.py", "leansvg.py", "fonts.py",
-                                     "i18n.py", "catalog.py")] + sorted((here / "locale").rglob("*.po")):
-        h.update(str(path.relative_to(here)).encode())
-        h.update(path.read_bytes())
+    """What a drawing reads besides its arguments: the package's code and translations and the
+    libraries that shape the output (`fingerprint.code_fingerprint`), numpy and pandas, and the font
+    files (read once a process: a running process draws with what it started with)."""
+    from .fingerprint import code_fingerprint
+
+    h = hashlib.sha256(code_fingerprint().encode())
+    h.update(" ".join(importlib.metadata.version(package) for package in ("numpy", "pandas")).encode())
     for folder in fonts.font_dirs():
         for path in sorted(folder.glob("*")):
             if path.is_file():
