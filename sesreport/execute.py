@@ -367,9 +367,9 @@ def _warm_up(todo: list[Job], state: WorkerState, workers: int) -> None:
     by_kind: dict[str, list[Job]] = {}
     for job in todo:
         by_kind.setdefault(job.kind, []).append(job)
-    rehearsed = [jobs for jobs in by_kind.values() if len(jobs) > 2 * workers]
-    for jobs in sorted(rehearsed, key=len, reverse=True):
-        _rehearse(jobs[0], state, pdf=jobs is max(rehearsed, key=len))
+    rehearsed = sorted((jobs for jobs in by_kind.values() if len(jobs) > 2 * workers), key=len, reverse=True)
+    for i, jobs in enumerate(rehearsed):
+        _rehearse(jobs[0], state, pdf=i == 0)  # the most numerous kind to PDF
     gc.collect()
     import pyarrow
 
