@@ -2,15 +2,14 @@
 text widths measured in the documents' fonts.
 
 Light on purpose: a document whose charts all come from the chart cache (:mod:`.chartcache`), and the
-two-page brief's column balancing (:func:`text_width`), need these without importing matplotlib's
-drawing machinery (:mod:`.charts` draws). Widths are measured by FreeType through matplotlib's
-`ft2font` extension, imported on first use.
+two-page brief's column balancing (:func:`text_width`), need these without importing matplotlib
+(:mod:`.charts` draws). Widths are measured by shaping the text with HarfBuzz, which the HTML's font
+subsets also use, in the font file that sets each run of its characters.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ from . import fonts
 from .fonts import SANS, font_path
 
 if TYPE_CHECKING:
-    from matplotlib.ft2font import FT2Font
+    import uharfbuzz as hb
 
 MM = 1 / 25.4
 PT = 1 / 72
@@ -51,31 +50,32 @@ WEIGHTS = {"regular": 400, "semibold": 600, "bold": 700}
 
 
 @functools.lru_cache(maxsize=16)
-def _face(weight: str, family: str = SANS) -> FT2Font:
-    from matplotlib.ft2font import FT2Font
+def _font(weight: str, family: str = SANS) -> hb.Font:
+    """The HarfBuzz font of a family at a weight, at its design units (a file read once per process)."""
+    import uharfbuzz as hb
 
     if family != SANS:
-        return FT2Font(str(fonts.fallback_file(family, WEIGHTS[weight])))
-    name = {"regular": "SourceSansPro-Regular.ttf", "bold": "SourceSansPro-Bold.ttf",
-            "semibold": "SourceSansPro-Semibold.ttf"}[weight]
-    return FT2Font(str(font_path(SANS, name)))
-
-
-# A FreeType face reads its file through a descriptor that a forked worker would share with its
-# parent (and their reads would interleave): each process opens its own, as matplotlib does.
-os.register_at_fork(after_in_child=_face.cache_clear)
+        path = fonts.fallback_file(family, WEIGHTS[weight])
+    else:
+        path = font_path(SANS, {"regular": "SourceSansPro-Regular.ttf", "bold": "SourceSansPro-Bold.ttf",
+                                "semibold": "SourceSansPro-Semibold.ttf"}[weight])
+    return hb.Font(hb.Face(hb.Blob.from_file_path(str(path)), 0))
 
 
 def text_width(text: str, size: float, weight: str = "regular") -> float:
-    """Width of a one-line text in inches, from the fonts' unhinted metrics (each run of characters
-    in the font that sets it), with a little slack for the PDF renderer's own shaping."""
-    width = 0
+    """Width of a one-line text in inches: the advances HarfBuzz gives each run of characters in the
+    font that sets it (with its kerning), and a little slack for the PDF renderer's own shaping."""
+    import uharfbuzz as hb
+
+    width = 0.0
     for family, run in _runs(text):
-        face = _face(weight, family)
-        face.set_size(size, 720)
-        face.set_text(run, 0.0)
-        width += face.get_width_height()[0]
-    return width / 64 / 720 * 1.06
+        font = _font(weight, family)
+        buf = hb.Buffer()
+        buf.add_str(run)
+        buf.guess_segment_properties()
+        hb.shape(font, buf)
+        width += sum(p.x_advance for p in buf.glyph_positions) / font.face.upem * size
+    return width / 72 * 1.06
 
 
 def _runs(text: str) -> list[tuple[str, str]]:

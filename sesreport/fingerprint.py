@@ -100,18 +100,17 @@ class IndexDigests:
 
     def __init__(self, result: Any) -> None:
         values = result.values.round(2)
-        clusters = result.clusters.reindex(values.index)
-        low = high = None
+        rows = [[repr(v) for v in row] for row in values.to_numpy().tolist()]
+        for parts, ranks in zip(rows, result.ranks.to_numpy().tolist()):
+            parts += [str(r) for r in ranks]
+        for parts, cluster in zip(rows, result.clusters.reindex(values.index).tolist()):
+            parts.append(str(cluster))
         if result.sensitivity is not None:
-            low = result.sensitivity.rank_p05.reindex(values.index)
-            high = result.sensitivity.rank_p95.reindex(values.index)
-        self.by_country = {}
-        for i, iso3 in enumerate(values.index):
-            parts = [repr(v) for v in values.iloc[i].tolist()] + [str(r) for r in result.ranks.iloc[i].tolist()]
-            parts.append(str(clusters.iloc[i]))
-            if low is not None and high is not None:
-                parts += [str(low.iloc[i]), str(high.iloc[i])]
-            self.by_country[iso3] = "|".join(parts)
+            low = result.sensitivity.rank_p05.reindex(values.index).tolist()
+            high = result.sensitivity.rank_p95.reindex(values.index).tolist()
+            for parts, lo, hi in zip(rows, low, high):
+                parts += [str(lo), str(hi)]
+        self.by_country = {iso3: "|".join(parts) for iso3, parts in zip(values.index, rows)}
         self.label = str(result.label) + str(result.reference_year)
 
     def of(self, countries: list[str]) -> str:

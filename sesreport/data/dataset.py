@@ -99,10 +99,11 @@ class Dataset:
         if cached is not None:
             return cached
         ind = self.catalog[indicator]
-        positions = self._indicator_rows().get(indicator)
-        res = self.resolved.take(positions if positions is not None else [])
-        rows = res[(res["breakdown"] == "") & res["sex"].isin((ind.sex, ""))]
-        rows = rows.sort_values(["iso3", "year"], kind="stable").reset_index(drop=True)
+        keys = self.memo(("row keys",), lambda: RowKeys.of(self.resolved))
+        positions = self._indicator_rows().get(indicator, np.empty(0, dtype=np.intp))
+        positions = positions[keys.blank[positions] & np.isin(keys.sex[positions], keys.sex_codes(ind.sex, ""))]
+        positions = positions[np.lexsort((keys.year[positions], keys.iso3[positions]))]  # a stable sort
+        rows = self.resolved.take(positions).reset_index(drop=True)
         self._headline[indicator] = rows
         return rows
 
@@ -135,6 +136,28 @@ class Dataset:
 
     def file_info(self, path: str) -> FileInfo | None:
         return next((f for f in self.files if f.path == path), None)
+
+
+@dataclass(frozen=True)
+class RowKeys:
+    """What picks an indicator's main series out of `resolved` and orders it, as an array per row: the
+    rows are then chosen and sorted on these before any column of the table is copied."""
+
+    blank: np.ndarray  # no breakdown
+    sex: np.ndarray  # the position of the row's sex in `sexes`
+    sexes: pd.Index
+    iso3: np.ndarray  # the position of the row's country in the sorted country codes
+    year: np.ndarray
+
+    @classmethod
+    def of(cls, resolved: pd.DataFrame) -> RowKeys:
+        sex, sexes = pd.factorize(resolved["sex"])
+        iso3, _ = pd.factorize(resolved["iso3"], sort=True)
+        return cls(blank=(resolved["breakdown"] == "").to_numpy(dtype=bool), sex=sex, sexes=pd.Index(sexes),
+                   iso3=iso3, year=resolved["year"].to_numpy())
+
+    def sex_codes(self, *sexes: str) -> list[int]:
+        return [int(self.sexes.get_loc(s)) for s in sexes if s in self.sexes]
 
 
 def concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
