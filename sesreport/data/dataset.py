@@ -98,12 +98,18 @@ class Dataset:
         cached = self._headline.get(indicator)
         if cached is not None:
             return cached
-        ind = self.catalog[indicator]
-        keys = self.memo(("row keys",), lambda: RowKeys.of(self.resolved))
+        if indicator not in self.catalog:
+            raise KeyError(indicator)
+        keys = self.memo(("row keys",), lambda: RowKeys.of(self.resolved, self.catalog))
         positions = self._indicator_rows().get(indicator, np.empty(0, dtype=np.intp))
-        positions = positions[keys.blank[positions] & np.isin(keys.sex[positions], keys.sex_codes(ind.sex, ""))]
+        positions = positions[keys.main[positions]]
         positions = positions[np.lexsort((keys.year[positions], keys.iso3[positions]))]  # a stable sort
-        rows = self.resolved.take(positions).reset_index(drop=True)
+        if len(positions) and positions[-1] - positions[0] == len(positions) - 1:
+            # one run of rows, in order (`resolve` orders them so): a slice, which shares the table's memory
+            rows = self.resolved.iloc[positions[0]:positions[-1] + 1]
+        else:
+            rows = self.resolved.take(positions)
+        rows = rows.reset_index(drop=True)
         self._headline[indicator] = rows
         return rows
 
@@ -143,21 +149,22 @@ class RowKeys:
     """What picks an indicator's main series out of `resolved` and orders it, as an array per row: the
     rows are then chosen and sorted on these before any column of the table is copied."""
 
-    blank: np.ndarray  # no breakdown
-    sex: np.ndarray  # the position of the row's sex in `sexes`
-    sexes: pd.Index
+    main: np.ndarray  # the row belongs to its indicator's main series (`in_main_series`)
     iso3: np.ndarray  # the position of the row's country in the sorted country codes
     year: np.ndarray
 
     @classmethod
-    def of(cls, resolved: pd.DataFrame) -> RowKeys:
-        sex, sexes = pd.factorize(resolved["sex"])
-        iso3, _ = pd.factorize(resolved["iso3"], sort=True)
-        return cls(blank=(resolved["breakdown"] == "").to_numpy(dtype=bool), sex=sex, sexes=pd.Index(sexes),
-                   iso3=iso3, year=resolved["year"].to_numpy())
+    def of(cls, resolved: pd.DataFrame, catalog: Catalog) -> RowKeys:
+        return cls(main=in_main_series(resolved, catalog), iso3=pd.factorize(resolved["iso3"], sort=True)[0],
+                   year=resolved["year"].to_numpy())
 
-    def sex_codes(self, *sexes: str) -> list[int]:
-        return [int(self.sexes.get_loc(s)) for s in sexes if s in self.sexes]
+
+def in_main_series(table: pd.DataFrame, catalog: Catalog) -> np.ndarray:
+    """For each row, whether it is part of its indicator's main series: no breakdown, and the sex the
+    catalog gives the indicator or none."""
+    sex = table["sex"].astype(object)
+    wanted = table["indicator"].astype(object).map({code: ind.sex for code, ind in catalog.indicators.items()})
+    return ((table["breakdown"] == "") & ((sex == "") | (sex == wanted))).to_numpy(dtype=bool)
 
 
 def concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from ..catalog import Catalog
 from ..errors import Problem
-from .dataset import as_text, sortable, text_codes
+from .dataset import as_text, in_main_series, sortable, text_codes
 from .mapping import row_keys
 from .sources import SourcesFile
 
@@ -40,7 +40,8 @@ def resolve(obs: pd.DataFrame, cfg: SourcesFile, catalog: Catalog) -> pd.DataFra
 
     The ranking works on arrays of numbers (a cell's number, a vintage's rank, …) sorted once per
     set of rules; only the chosen rows are taken whole, so that millions of observations are never
-    copied as a table."""
+    copied as a table. The rows come by indicator, its main series first (`in_main_series`), each part
+    by country, year, sex and breakdown."""
     if not len(obs):
         return obs.assign(candidates=pd.Series(dtype="int64"), chosen_by="", alternatives="")
     order = {sid: i for i, sid in enumerate(cfg.precedence.source_order)}
@@ -81,14 +82,16 @@ def resolve(obs: pd.DataFrame, cfg: SourcesFile, catalog: Catalog) -> pd.DataFra
         decided += _decided(rows, starts, [superseded] + [ranks[r] for r in rules], ("later release",) + rules)
         alternatives += _alternatives(obs, rows, starts)
     picked = np.concatenate(chosen)
-    by_cell = np.argsort(cell[picked], kind="stable")
-    picked = picked[by_cell]
+    # by indicator, its main series first, each part in the order of cells: `Dataset.headline` is one run of rows
+    main = in_main_series(obs, catalog)[picked]
+    arranged = np.lexsort((cell[picked], ~main, code["indicator"][picked]))
+    picked = picked[arranged]
     texts = pa.chunked_array(alternatives, type=pa.large_string())
-    if (by_cell != np.arange(len(by_cell))).any():  # several sets of rules: back into the order of cells
-        texts = texts.take(pa.array(by_cell))
+    if (arranged != np.arange(len(arranged))).any():
+        texts = texts.take(pa.array(arranged))
     out = obs.iloc[picked].reset_index(drop=True)
     out = out.assign(candidates=candidates[picked].astype("int64"),
-                     chosen_by=pd.Series(np.array(decided, dtype=object)[by_cell], dtype="str"),
+                     chosen_by=pd.Series(np.array(decided, dtype=object)[arranged], dtype="str"),
                      alternatives=pd.arrays.ArrowStringArray(texts, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
     return as_text(out)
 
