@@ -353,12 +353,14 @@ def _warm_up(todo: list[Job], state: WorkerState, workers: int) -> None:
 
     Always: import and parse the stylesheets and load the fonts. For a batch (more than two documents
     a worker), also rehearse the first document of each kind that has that many: build it and its
-    HTML, writing nothing, which compiles its templates and fills the data's lookup tables once, for
-    every worker; the kind with the most documents is rendered to PDF too, which lays out the fonts
+    HTML, writing nothing but its charts to the chart cache (the worker that builds the document reads
+    them there), which compiles its templates and fills the data's lookup tables once, for every
+    worker; the kind with the most documents is rendered to PDF too, which lays out the fonts
     (rendering a long document there would keep the other cores waiting for seconds). Then hand back
     the memory the data load no longer uses and freeze what is left, so that the workers share those
     pages rather than copy them.
     """
+    from . import chartcache
     from .fonts import register_matplotlib
     from .render import print_setup
 
@@ -368,8 +370,12 @@ def _warm_up(todo: list[Job], state: WorkerState, workers: int) -> None:
     for job in todo:
         by_kind.setdefault(job.kind, []).append(job)
     rehearsed = sorted((jobs for jobs in by_kind.values() if len(jobs) > 2 * workers), key=len, reverse=True)
-    for i, jobs in enumerate(rehearsed):
-        _rehearse(jobs[0], state, pdf=i == 0)  # the most numerous kind to PDF
+    chartcache.use(state.charts)  # the charts drawn here are kept: the worker building that document reads them
+    try:
+        for i, jobs in enumerate(rehearsed):
+            _rehearse(jobs[0], state, pdf=i == 0)  # the most numerous kind to PDF
+    finally:
+        chartcache.use(_worker.charts if _worker is not None else None)
     gc.collect()
     import pyarrow
 
@@ -378,8 +384,8 @@ def _warm_up(todo: list[Job], state: WorkerState, workers: int) -> None:
 
 
 def _rehearse(job: Job, state: WorkerState, pdf: bool) -> None:
-    """Build one document and its HTML as `_run` does, and its PDF if `pdf`, and keep nothing: no file
-    is written."""
+    """Build one document and its HTML as `_run` does, and its PDF if `pdf`, and keep nothing but the
+    charts it draws (in the chart cache, when the build keeps charts): no output file is written."""
     from .i18n import Lang
     from .render import render_html, write_pdf
 

@@ -3,6 +3,7 @@ the same values and choices as strings would give, and the cache keeps them so."
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 
 import numpy as np
@@ -37,6 +38,27 @@ def test_real_observations_are_categorical_and_resolved_values_strings(real_ds):
     assert (row["value"], row["file"], row["line"], row["candidates"], row["chosen_by"]) == (
         36.0, "wdi_datahub/si.pov.gini/data.csv", 1268, 3, "newest_vintage")
     assert row["alternatives"] == "owid_gini  (2022-08-01): 35.4; wdi_poverty SI.POV.GINI (2021-09-15): 36"
+
+
+def test_each_main_series_is_a_slice_of_the_resolved_table(real_ds):
+    """`resolve` orders its rows by indicator, the main series first: each indicator's main series (no
+    breakdown; the indicator's sex, or none), by country and year, is a run of rows, which
+    `Dataset.headline` gives without copying the table. A table in another order gives the same series."""
+    res = real_ds.resolved
+    for code in real_ds.catalog:
+        ind = real_ds.catalog[code]
+        expected = res[(res["indicator"] == code) & (res["breakdown"] == "") & res["sex"].isin((ind.sex, ""))]
+        expected = expected.sort_values(["iso3", "year"], kind="stable").reset_index(drop=True)
+        rows = real_ds.headline(code)
+        pd.testing.assert_frame_equal(rows, expected)
+        if len(rows):
+            assert np.shares_memory(rows["value"].to_numpy(), res["value"].to_numpy()), code
+    assert len(real_ds.headline("unemployment")) == 5236
+    reversed_rows = dataclasses.replace(real_ds, resolved=res.iloc[::-1].reset_index(drop=True))
+    for code in ("unemployment", "life_expectancy", "gini"):
+        copied = reversed_rows.headline(code)
+        pd.testing.assert_frame_equal(copied, real_ds.headline(code))
+        assert not np.shares_memory(copied["value"].to_numpy(), reversed_rows.resolved["value"].to_numpy())
 
 
 def test_cache_gives_back_the_same_categorical_tables(real_dir, tmp_path):
