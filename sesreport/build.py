@@ -101,6 +101,21 @@ def build(options: BuildOptions, console: Any) -> Outcome:
         keys = quick_unchanged(load_manifest(out), selection, quick, out)
         if keys is not None:
             return Outcome(tuple(Result(Job.from_key(k), "unchanged") for k in keys), out, 0.0)
+    from .render import start_renderer, stop_renderer
+
+    # one document (one country, language and kind): WeasyPrint starts in a process of its own while
+    # this one loads the data and builds the document, which then renders there
+    if len(options.countries) == len(options.langs) == len(options.kinds) == 1 and not options.scheduler:
+        start_renderer()
+    try:
+        return _build(options, console, code, selection, quick)
+    finally:
+        stop_renderer()
+
+
+def _build(options: BuildOptions, console: Any, code: str, selection: str, quick: str | None) -> Outcome:
+    out = options.out
+    as_of = options.date
 
     # ---- load the project (configuration only), then the data, then the checks that need both
     from .data.load import default_cache_dir, load_dataset

@@ -10,6 +10,10 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+import os
+import pickle
+import signal
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -147,7 +151,7 @@ def _fetcher_class():
     class SafeFetcher(URLFetcher):
         """Only the project's templates and fonts, and embedded images; nothing else, ever."""
 
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__(timeout=1, allowed_protocols={"file", "data"}, allow_redirects=False)
             self.blocked: deque[str] = deque(maxlen=64)  # the latest refusals, for tests and diagnostics
             self.roots = [TEMPLATES.resolve()] + [d.resolve() for d in font_dirs()]
@@ -228,7 +232,15 @@ def write_pdf(html: str, *, attachments: Sequence[tuple[str, bytes, str]] = (), 
     language, title and alternative texts it needs are in place), with the data files attached.
 
     `stamp` dates the attachments (default: the epoch), so that the same inputs give the same bytes.
+    In a process that started a :class:`Renderer`, the renderer's process does the work.
     """
+    if _renderer is not None and _renderer.serves(os.getpid()):
+        return _renderer.write_pdf(html, tuple(attachments), variant, tags, stamp)
+    return _write_pdf(html, tuple(attachments), variant, tags, stamp)
+
+
+def _write_pdf(html: str, attachments: tuple[tuple[str, bytes, str], ...], variant: str | None, tags: bool,
+               stamp: datetime | None) -> Pdf:
     from weasyprint import HTML, Attachment
 
     fonts, sheets = print_setup()
@@ -246,6 +258,102 @@ def write_pdf(html: str, *, attachments: Sequence[tuple[str, bytes, str]] = (), 
 
         data = finish(data, html)
     return Pdf(data, len(document.pages))
+
+
+class Renderer:
+    """A process of its own, forked before the data libraries are imported, that imports WeasyPrint
+    and reads the stylesheets and fonts while this process loads the data and builds the document,
+    then renders the PDFs this process asks for (`write_pdf`), one at a time, with the same code.
+
+    For a build of one document, where that start-up would otherwise come after everything else. If
+    the renderer's process dies, this process renders for itself. `cpu` adds up the processor time
+    the renderer spent on this process's documents.
+    """
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self.parent = os.getpid()
+        self.cpu = 0.0
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, self._conn), name="sesreport-renderer",
+                                        daemon=True)
+        self._process.start()
+        child.close()
+
+    def serves(self, pid: int) -> bool:
+        return pid == self.parent and self._process.is_alive()
+
+    def write_pdf(self, *request: Any) -> Pdf:
+        try:
+            self._conn.send(request)
+            ok, value, cpu = self._conn.recv()
+        except (EOFError, OSError):  # the renderer died: render here
+            return _write_pdf(*request)
+        self.cpu += cpu
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        self._conn.close()  # the renderer ends when it reads the end of the pipe
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def _serve(conn: Any, other_end: Any) -> None:
+    other_end.close()  # the build's end, copied by the fork: the pipe ends when the build closes its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, which then closes the pipe
+    print_setup()
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        cpu = time.process_time()
+        try:
+            reply: tuple[bool, Any] = (True, _write_pdf(*request))
+        except Exception as exc:  # noqa: BLE001 - handed back to the build, which reports the document failed
+            reply = (False, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
+        conn.send((*reply, time.process_time() - cpu))
+
+
+def _picklable(exc: Exception) -> bool:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - whatever pickling raises, the message goes back as text
+        return False
+    return True
+
+
+_renderer: Renderer | None = None
+
+
+def start_renderer() -> Renderer | None:
+    """Start a :class:`Renderer` for this process, if nothing heavy is imported here yet: neither
+    WeasyPrint (a process that builds again has paid for its start-up) nor the data libraries (their
+    threads would not be forked with them)."""
+    global _renderer
+    import sys
+
+    if _renderer is None and not any(name in sys.modules for name in ("weasyprint", "pandas", "pyarrow")):
+        _renderer = Renderer()
+    return _renderer
+
+
+def renderer_cpu() -> float:
+    """The processor time this process's renderer has spent on its documents so far (0 without one)."""
+    return _renderer.cpu if _renderer is not None else 0.0
+
+
+def stop_renderer() -> None:
+    global _renderer
+    if _renderer is not None:
+        _renderer.close()
+        _renderer = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,47 @@
+"""A build of one document renders its PDF in a process of its own (`render.Renderer`), started
+before the data is loaded so that WeasyPrint's start-up runs beside the load: the PDF is the same as
+one rendered in the build's own process, an error comes back as the same exception, and a renderer
+that died leaves the build to render for itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .conftest import REPO
+
+SCRIPT = r"""
+import sys
+from pathlib import Path
+from sesreport import render
+
+html = '<html lang="en"><head><title>Unemployment</title></head><body><h1>Unemployment</h1>'
+html += '<p>The unemployment rate was 5.1 % in 2024.</p></body></html>'
+out = Path(sys.argv[1])
+renderer = render.start_renderer()
+assert renderer is not None and renderer.serves(renderer.parent)
+(out / "renderer.pdf").write_bytes(render.write_pdf(html).data)
+assert "weasyprint" not in sys.modules and renderer.cpu > 0
+try:
+    render.write_pdf(html, variant="pdf/none")
+except KeyError as exc:
+    print("error:", exc)
+renderer._process.kill()
+renderer._process.join()
+assert not renderer.serves(renderer.parent)
+(out / "after-death.pdf").write_bytes(render.write_pdf(html).data)
+assert "weasyprint" in sys.modules
+render.stop_renderer()
+assert render.start_renderer() is None  # WeasyPrint is here now: no second renderer
+(out / "here.pdf").write_bytes(render.write_pdf(html).data)
+"""
+
+
+def test_a_renderer_process_gives_the_same_pdf_and_errors(tmp_path):
+    run = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["error: 'pdf/none'"]
+    here = (tmp_path / "here.pdf").read_bytes()
+    assert here.startswith(b"%PDF-")
+    assert (tmp_path / "renderer.pdf").read_bytes() == here == (tmp_path / "after-death.pdf").read_bytes()
