@@ -244,7 +244,10 @@ def _write_pdf(html: str, attachments: tuple[tuple[str, bytes, str], ...], varia
     from weasyprint import HTML, Attachment
 
     fonts, sheets = print_setup()
-    doc = HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=safe_fetcher())
+    # no base URL: every resource of the page is embedded (a data URI) or named by its full URL (the
+    # fonts), and a link to another document stays relative to this one (`../annex/ses.en.pdf`)
+    # rather than becoming the path of the templates on the machine that built it
+    doc = HTML(string=html, url_fetcher=safe_fetcher())
     when = stamp or datetime(1970, 1, 1, tzinfo=UTC)
     files = [Attachment(string=data, name=name, description=description, created=when, modified=when)
              for name, data, description in attachments]

@@ -110,8 +110,9 @@ def test_no_english_words_in_the_russian_methodology(annex):
 
 
 def test_briefs_link_to_the_annex_and_narratives_read_the_cluster(tmp_path):
-    """The brief links to the annex in its own language, and a narrative block may depend on the country's
-    cluster (the Russian Federation is among the pacesetters with the real data)."""
+    """The brief links to the annex in its own language (the PDF to the annex's PDF, the HTML to its HTML,
+    each relative to the brief: nothing of the machine that built it), and a narrative block may depend on
+    the country's cluster (the Russian Federation is among the pacesetters with the real data)."""
     real = need_real()
     config = tmp_path / "config"
     shutil.copytree(CONFIG, config)
@@ -129,6 +130,10 @@ def test_briefs_link_to_the_annex_and_narratives_read_the_cluster(tmp_path):
         html = (tmp_path / "out" / "brief" / f"RUS.{lang}.html").read_text(encoding="utf-8")
         assert f'href="../annex/ses.{lang}.html"' in html
         assert pace in html and much not in html
+        pdf = PdfReader(tmp_path / "out" / "brief" / f"RUS.{lang}.pdf")
+        links = [annot.get_object()["/A"]["/URI"] for page in pdf.pages for annot in page.get("/Annots", [])
+                 if "/URI" in annot.get_object().get("/A", {})]
+        assert links == [f"../annex/ses.{lang}.pdf"]
 
 
 def test_annex_pdf_pages(annex):

@@ -737,7 +737,8 @@ class BriefKind(DocumentKind):
         annex = ctx.project.configs.get("annex")
         security = doc.context.get("security")
         if security and annex is not None and annex.index == loaded.config.index and lang.code in annex.languages:
-            security["annex"] = f"../annex/{annex.index}.{lang.code}.html"  # the annex in the brief's language
+            # the annex in the brief's language: its PDF from the PDF, its HTML version from the HTML
+            security["annex"] = f"../annex/{annex.index}.{lang.code}"
         doc.context["publisher"] = publisher_context(ctx.project, lang, ctx.as_of.year, doc.context["title"],
                                                      doc.context["country"])
         if loaded.config.format == "two_page":
