@@ -80,6 +80,7 @@ class WorkerState:
 
 _worker: WorkerState | None = None  # set only by init_worker, in the process that runs the jobs
 _documents_run = 0  # documents this process has built, a rehearsal (see _warm_up) not counted
+_pooled = False  # this process is a pool's worker (see init_worker): it hands back memory between documents
 
 
 def prepare_state(setup: Setup, ctx: BuildContext | None = None) -> WorkerState:
@@ -109,8 +110,9 @@ def compute_indices(project: Any, ds: Any, wanted: set[str], cache_dir: Path) ->
 def init_worker(state: WorkerState, watch_parent: bool = False) -> None:
     """Pool initializer: keep the state, use the build's temporary folder, and die with the parent (a
     pool's worker counts its documents from one)."""
-    global _worker, _documents_run
+    global _worker, _documents_run, _pooled
     _worker = state
+    _pooled = watch_parent
     if watch_parent:
         _documents_run = 0
     from . import chartcache
@@ -163,11 +165,23 @@ def run_job(job: Job) -> Result:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         result = _failed(job, state, f"{detail}\n\n{traceback.format_exc()}", start)
     result.peak_mib = peak_mib()
+    if _pooled:
+        _hand_back()
     _documents_run += 1
     result.worker, result.nth = os.getpid(), _documents_run
     # the worker's own processor time (and its renderer's), whatever else runs
     result.timings["cpu"] = time.process_time() + renderer_cpu() - cpu
     return result
+
+
+def _hand_back() -> None:
+    """Between a pool worker's documents: collect what the document left and give the freed memory
+    back to the system (Arrow's pool is the system allocator's: this trims its heap), so that the
+    worker peaks with its largest document rather than with what its documents left scattered."""
+    gc.collect()
+    import pyarrow
+
+    pyarrow.default_memory_pool().release_unused()
 
 
 def peak_mib() -> float:
