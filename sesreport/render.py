@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import gc
 import hashlib
 import os
 import pickle
@@ -310,18 +311,22 @@ class Renderer:
 def _serve(conn: Any, other_end: Any) -> None:
     other_end.close()  # the build's end, copied by the fork: the pipe ends when the build closes its own
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, which then closes the pipe
-    print_setup()
-    while True:
-        try:
-            request = conn.recv()
-        except (EOFError, OSError):
-            return
-        cpu = time.process_time()
-        try:
-            reply: tuple[bool, Any] = (True, _write_pdf(*request))
-        except Exception as exc:  # noqa: BLE001 - handed back to the build, which reports the document failed
-            reply = (False, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
-        conn.send((*reply, time.process_time() - cpu))
+    try:
+        print_setup()
+        while True:
+            try:
+                request = conn.recv()
+            except (EOFError, OSError):
+                return
+            cpu = time.process_time()
+            try:
+                reply: tuple[bool, Any] = (True, _write_pdf(*request))
+            except Exception as exc:  # noqa: BLE001 - handed back to the build, which reports the document failed
+                reply = (False, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
+            conn.send((*reply, time.process_time() - cpu))
+    finally:  # the process ends without running `atexit`: the font configuration's folder is removed here
+        print_setup.cache_clear()
+        gc.collect()
 
 
 def _picklable(exc: Exception) -> bool:

@@ -1,10 +1,11 @@
 """A build of one document renders its PDF in a process of its own (`render.Renderer`), started
 before the data is loaded so that WeasyPrint's start-up runs beside the load: the PDF is the same as
-one rendered in the build's own process, an error comes back as the same exception, and a renderer
-that died leaves the build to render for itself."""
+one rendered in the build's own process, an error comes back as the same exception, a renderer
+that died leaves the build to render for itself, and one that ends leaves no temporary files."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -38,10 +39,28 @@ assert render.start_renderer() is None  # WeasyPrint is here now: no second rend
 
 
 def test_a_renderer_process_gives_the_same_pdf_and_errors(tmp_path):
+    temp = tmp_path / "temp"
+    temp.mkdir()
     run = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], cwd=REPO, capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, env={**os.environ, "TMPDIR": str(temp)})
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == ["error: 'pdf/none'"]
     here = (tmp_path / "here.pdf").read_bytes()
     assert here.startswith(b"%PDF-")
     assert (tmp_path / "renderer.pdf").read_bytes() == here == (tmp_path / "after-death.pdf").read_bytes()
+    # WeasyPrint's font folders: the killed renderer's stays, the script's own is removed as it exits
+    assert len(list(temp.glob("weasyprint-*"))) == 1
+
+
+def test_a_renderer_that_ends_removes_its_font_folder(tmp_path):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    script = ("from sesreport import render\n"
+              "r = render.start_renderer()\n"
+              "assert render.write_pdf('<html lang=\"en\"><title>T</title><p>Text</p></html>').data\n"
+              "render.stop_renderer()\n"
+              "assert not r._process.is_alive()\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "TMPDIR": str(temp)})
+    assert run.returncode == 0, run.stderr
+    assert list(temp.iterdir()) == []
