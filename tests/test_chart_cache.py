@@ -89,3 +89,30 @@ def test_a_brief_from_kept_charts_is_the_same_and_imports_no_drawing_code(real_d
     assert not [line for line in again.stderr.splitlines() if line.split("|")[-1].strip().startswith("matplotlib")]
     assert {p.name: p.read_bytes() for p in files} == before
     assert len(list((tmp_path / "cache" / chartcache.FOLDER).glob("*.pickle"))) == kept
+
+
+def test_a_batch_rehearsal_keeps_its_charts_for_the_workers(real_dir, tmp_path, monkeypatch):
+    """Before a batch forks its workers it rehearses its first brief: the charts drawn there are kept in the
+    chart cache (before, they were drawn and thrown away), where the worker that builds that brief reads
+    them, and the files are those of a build that drew every chart."""
+    from sesreport import execute
+    from sesreport.cli import main
+
+    from .conftest import CONFIG
+
+    monkeypatch.setenv("SESREPORT_CACHE", str(tmp_path / "cache"))
+    kept_before_fork: list[int] = []
+    warm_up = execute._warm_up
+
+    def counting(todo, state, workers):
+        warm_up(todo, state, workers)
+        kept_before_fork.append(len(list((tmp_path / "cache" / chartcache.FOLDER).glob("*.pickle"))))
+
+    monkeypatch.setattr(execute, "_warm_up", counting)
+    common = ["--kind", "brief", "--data", str(real_dir), "--config", str(CONFIG), "--as-of", "2026-11-27"]
+    assert main(["build", "RUS", "KAZ", "UKR", *common, "--out", str(tmp_path / "pool"), "-j", "2"]) == 0
+    assert len(kept_before_fork) == 1 and kept_before_fork[0] >= 5
+    monkeypatch.setenv("SESREPORT_CACHE", str(tmp_path / "fresh"))
+    assert main(["build", "RUS", "KAZ", "UKR", *common, "--out", str(tmp_path / "serial"), "-j", "1"]) == 0
+    for pdf in sorted((tmp_path / "serial" / "brief").glob("*.pdf")):
+        assert (tmp_path / "pool" / "brief" / pdf.name).read_bytes() == pdf.read_bytes(), pdf.name
