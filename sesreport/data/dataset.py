@@ -155,7 +155,7 @@ class RowKeys:
 
     @classmethod
     def of(cls, resolved: pd.DataFrame, catalog: Catalog) -> RowKeys:
-        return cls(main=in_main_series(resolved, catalog), iso3=pd.factorize(resolved["iso3"], sort=True)[0],
+        return cls(main=in_main_series(resolved, catalog), iso3=sortable(resolved["iso3"]),
                    year=resolved["year"].to_numpy())
 
 
