@@ -19,6 +19,7 @@ from xml.etree import ElementTree
 
 import pdfplumber
 import pytest
+from matplotlib.ticker import FixedFormatter, FixedLocator
 from PIL import Image, ImageChops
 
 from sesreport import charts
@@ -148,3 +149,28 @@ def test_the_same_bytes_whatever_the_order(real_ds, drawn):
             svg = draw[kind]().svg
             assert svg == (compact if kind == "compact" else drawn[kind].svg), (order, kind)
     assert compact != drawn["trend"].svg  # another size: another drawing
+
+
+def test_ticks_drawn_as_plain_artists_paint_as_matplotlibs_own(real_ds, drawn, tmp_path, monkeypatch):
+    """A trend chart's ticks are texts and lines of its own (`charts._axis_ticks`), not matplotlib's tick
+    machinery: the same texts at the same places, and WeasyPrint paints the same pixels."""
+
+    def matplotlib_ticks(ax, which, values, labels, *, pad, mark=0.0, grid=False):  # pad and mark: the style's
+        axis = ax.xaxis if which == "x" else ax.yaxis
+        axis.set_major_locator(FixedLocator([float(v) for v in values]))
+        axis.set_major_formatter(FixedFormatter(list(labels)))
+        if grid:
+            ax.grid(axis=which)
+            ax.set_axisbelow(True)
+
+    monkeypatch.setattr(charts, "_axis_ticks", matplotlib_ticks)
+    own = {"trend": trend(real_ds), "compact": trend(real_ds, charts.COMPACT)}
+    monkeypatch.undo()
+    plain = {"trend": drawn["trend"], "compact": trend(real_ds, charts.COMPACT)}
+    for kind in own:
+        assert sorted(texts(plain[kind].svg)) == sorted(texts(own[kind].svg)), kind  # drawn in another order
+        assert "xtick_1" in own[kind].svg and "xtick_1" not in plain[kind].svg  # not matplotlib's ticks
+    shown = [t[0] for t in texts(plain["trend"].svg)]
+    assert shown[:11] == ["0", "4", "8", "12", "16", "20", "1992", "1998", "2004", "2010", "2016"]
+    assert ImageChops.difference(pixels(write_pdf(page(plain)).data, tmp_path, "plain"),
+                                 pixels(write_pdf(page(own)).data, tmp_path, "own")).getbbox() is None
