@@ -103,10 +103,12 @@ def build(options: BuildOptions, console: Any) -> Outcome:
             return Outcome(tuple(Result(Job.from_key(k), "unchanged") for k in keys), out, 0.0)
     from .render import start_renderer, stop_renderer
 
-    # one document (one country, language and kind): WeasyPrint starts in a process of its own while
-    # this one loads the data and builds the document, which then renders there
-    if len(options.countries) == len(options.langs) == len(options.kinds) == 1 and not options.scheduler:
-        start_renderer()
+    # WeasyPrint starts up in processes of their own (one per worker; one for a single document) while
+    # this one loads the data: a build of one or a few documents renders there (`execute._pipelined`),
+    # a larger one stops them and renders in its pool's workers
+    if not options.scheduler:
+        single = len(options.countries) == len(options.langs) == len(options.kinds) == 1
+        start_renderer(1 if single else max(1, options.jobs or os.cpu_count() or 1))
     try:
         return _build(options, console, code, selection, quick)
     finally:

@@ -1,14 +1,16 @@
 """Execute planned jobs: each job becomes a rendered document written atomically, or a failure note.
 
-Jobs run serially, in a process pool or on a Dask cluster. All three get their state from
-:func:`prepare_state` and are handed it by :func:`init_worker` (a pool initializer), never through a
-global set before forking. Pool workers die with the build that started them (a parent-death
-signal, and a watchdog where that signal is not available), and every write checks that the output
-folder still belongs to this build's generation, so an orphan never replaces a newer build's file.
+Jobs run serially, here while renderer processes make their PDFs (:func:`_pipelined`), in a process
+pool or on a Dask cluster. All of them get their state from :func:`prepare_state` and are handed it
+by :func:`init_worker` (a pool initializer), never through a global set before forking. Pool workers
+die with the build that started them (a parent-death signal, and a watchdog where that signal is not
+available), and every write checks that the output folder still belongs to this build's generation,
+so an orphan never replaces a newer build's file.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -21,7 +23,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -148,30 +150,47 @@ def _die_with_parent() -> None:
 
 def run_job(job: Job) -> Result:
     """Build one document; any exception becomes a failed Result, never a crash of the run."""
-    global _documents_run
     state = _worker
     assert state is not None, "init_worker must run first"
     from .render import renderer_cpu
 
     start = time.perf_counter()
     cpu = time.process_time() + renderer_cpu()
+    result = _guarded(job, state, start, lambda: _run(job, state, start))
+    assert isinstance(result, Result)
+    if _pooled:
+        result.peak_mib = peak_mib()
+        _hand_back()
+    # the worker's own processor time (and its renderer's), whatever else runs
+    return _counted(result, time.process_time() + renderer_cpu() - cpu)
+
+
+def _guarded(job: Job, state: WorkerState, start: float, step: Callable[[], Any]) -> Any:
+    """What `step` gives, or a failed Result for the exception it raised (never a crash of the run)."""
     try:
-        result = _run(job, state, start)
+        return step()
     except Superseded as exc:
-        result = Result(job, "failed", time.perf_counter() - start, error=str(exc))
+        return Result(job, "failed", time.perf_counter() - start, error=str(exc))
     except UserError as exc:
-        result = _failed(job, state, "\n".join(str(p) for p in exc.problems), start)
+        return _failed(job, state, "\n".join(str(p) for p in exc.problems), start)
     except Exception as exc:  # one document's failure must not stop the others
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        result = _failed(job, state, f"{detail}\n\n{traceback.format_exc()}", start)
-    result.peak_mib = peak_mib()
-    if _pooled:
-        _hand_back()
-    _documents_run += 1
-    result.worker, result.nth = os.getpid(), _documents_run
-    # the worker's own processor time (and its renderer's), whatever else runs
-    result.timings["cpu"] = time.process_time() + renderer_cpu() - cpu
+        return _failed(job, state, f"{detail}\n\n{traceback.format_exc()}", start)
+
+
+def _counted(result: Result, cpu: float) -> Result:
+    """The result with the processor time it took and which document of which process it was."""
+    global _documents_run
+    if result.peak_mib is None:
+        result.peak_mib = peak_mib()
+    with _count:
+        _documents_run += 1
+        result.worker, result.nth = os.getpid(), _documents_run
+    result.timings["cpu"] = cpu
     return result
+
+
+_count = threading.Lock()
 
 
 def _hand_back() -> None:
@@ -192,10 +211,28 @@ def peak_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+@dataclass
+class _Built:
+    """A document built and its HTML made, its PDF still to render (see `_finish`)."""
+
+    job: Job
+    doc: Any
+    html_print: str
+    contents: dict[str, bytes]
+    paths: dict[str, Path]
+    content: str
+    timings: dict[str, float]
+
+
 def _run(job: Job, state: WorkerState, start: float) -> Result:
-    from .changes import compare, load_figures
+    built = _prepare(job, state, start)
+    return built if isinstance(built, Result) else _finish(built, state, start)
+
+
+def _prepare(job: Job, state: WorkerState, start: float) -> _Built | Result:
+    """Build the document and its HTML; an unchanged Result when nothing it prints has changed."""
     from .i18n import Lang
-    from .render import render_html, write_pdf
+    from .render import render_html
 
     kind = kinds()[job.kind]
     ctx = state.ctx
@@ -217,10 +254,20 @@ def _run(job: Job, state: WorkerState, start: float) -> Result:
         # the inputs moved but nothing the document prints did: its files stay as they are
         return Result(job, "unchanged", time.perf_counter() - start, kept["outputs"], content=content,
                       timings=timings)
+    return _Built(job, doc, html_print, contents, paths, content, timings)
+
+
+def _finish(built: _Built, state: WorkerState, start: float) -> Result:
+    """Render the built document's PDFs, check their length, and write its files."""
+    from .changes import compare, load_figures
+    from .render import write_pdf
+
+    job, doc, contents, paths, timings = built.job, built.doc, built.contents, built.paths, built.timings
     t = time.perf_counter()
-    as_of = ctx.as_of
+    as_of = state.ctx.as_of
     stamp = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
-    pdf = write_pdf(html_print, attachments=[(a.name, a.data, a.description) for a in doc.attachments], stamp=stamp)
+    pdf = write_pdf(built.html_print, attachments=[(a.name, a.data, a.description) for a in doc.attachments],
+                    stamp=stamp)
     contents["pdf"] = pdf.data
     timings["pdf"] = time.perf_counter() - t
     if doc.pages is not None and pdf.pages > doc.pages:
@@ -249,7 +296,7 @@ def _run(job: Job, state: WorkerState, start: float) -> Result:
         failed_note.unlink()
     timings.update(doc.timings)
     return Result(job, "built", time.perf_counter() - start, hashes, pages=pdf.pages, timings=timings,
-                  changes=changes, content=content)
+                  changes=changes, content=built.content)
 
 
 def content_digest(doc: Any, html_print: str, contents: dict[str, bytes]) -> str:
@@ -337,6 +384,11 @@ def _execute(todo: list[Job], state: WorkerState, setup: Setup, workers: int, sc
             return results
         finally:
             _restore(previous)
+    from .render import renderers, stop_renderer
+
+    if renderers() > 1 and (workers <= 2 or len(todo) <= PIPELINED_UP_TO * workers):
+        return _pipelined(todo, state, min(workers, renderers()), advance)
+    stop_renderer()  # a pool's workers render for themselves, and must not share the renderers' pipes
     _warm_up(todo, state, workers)
     context = multiprocessing.get_context("fork")
     results = []
@@ -352,6 +404,58 @@ def _execute(todo: list[Job], state: WorkerState, setup: Setup, workers: int, sc
     finally:
         gc.unfreeze()  # this process may build again (watch, serve): its objects are collected as before
     return results
+
+
+#: up to this many documents a worker, a build with renderer processes builds them in its own process
+#: (see `_pipelined`) rather than in a pool; with one or two workers, any number
+PIPELINED_UP_TO = 4
+
+
+def _pipelined(todo: list[Job], state: WorkerState, renderers: int, advance: Callable[[], None]) -> list[Result]:
+    """Documents built here, one after the other, in a build that renderer processes serve
+    (`render.Renderer`): each is rendered to PDF by a renderer while the next is built.
+
+    The renderers started up while the data was loaded, so no document waits for WeasyPrint's
+    start-up, a rehearsal or a pool's workers (what a correction of a few documents needs), and they
+    hold neither the data nor the charts' library: on two cores a batch takes as long as in a pool of
+    two, in workers of half the memory. Long documents go first (as in a pool), and at most two
+    documents a renderer wait for it, so that the built documents do not pile up here."""
+    previous = _worker
+    init_worker(state)
+    results: list[Result] = []
+    registry = kinds()
+    try:
+        with ThreadPoolExecutor(max_workers=renderers, thread_name_prefix="sesreport-pdf") as pool:
+            rendering: set[Future[Result]] = set()
+            for job in sorted(todo, key=lambda j: not registry[j.kind].long):
+                start = time.perf_counter()
+                cpu = time.thread_time()
+                built = _guarded(job, state, start, functools.partial(_prepare, job, state, start))
+                if isinstance(built, Result):
+                    results.append(_counted(built, time.thread_time() - cpu))
+                    advance()
+                    continue
+                rendering.add(pool.submit(_render_built, built, state, start, time.thread_time() - cpu))
+                while len(rendering) >= 2 * renderers:
+                    done, rendering = wait(rendering, return_when=FIRST_COMPLETED)
+                    for future in sorted(done, key=lambda f: f.result().job.key):
+                        results.append(future.result())
+                        advance()
+            for future in as_completed(rendering):
+                results.append(future.result())
+                advance()
+    finally:
+        _restore(previous)
+    return results
+
+
+def _render_built(built: _Built, state: WorkerState, start: float, cpu: float) -> Result:
+    """`_finish` in a thread of `_pipelined`: its processor time is the thread's and its renderer's."""
+    from .render import renderer_cpu
+
+    mine = time.thread_time() + renderer_cpu()
+    result = _guarded(built.job, state, start, lambda: _finish(built, state, start))
+    return _counted(result, cpu + time.thread_time() + renderer_cpu() - mine)
 
 
 def _restore(previous: WorkerState | None) -> None:

@@ -13,7 +13,9 @@ import gc
 import hashlib
 import os
 import pickle
+import queue
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -265,68 +267,118 @@ def _write_pdf(html: str, attachments: tuple[tuple[str, bytes, str], ...], varia
 
 
 class Renderer:
-    """A process of its own, forked before the data libraries are imported, that imports WeasyPrint
-    and reads the stylesheets and fonts while this process loads the data and builds the document,
-    then renders the PDFs this process asks for (`write_pdf`), one at a time, with the same code.
+    """Processes of their own, forked before the data libraries are imported, that import WeasyPrint
+    and read the stylesheets and fonts while this process loads the data and builds the documents,
+    then render the PDFs this process asks for (`write_pdf`) with the same code.
 
-    For a build of one document, where that start-up would otherwise come after everything else. If
-    the renderer's process dies, this process renders for itself. `cpu` adds up the processor time
-    the renderer spent on this process's documents.
+    One process starts up and then forks the others (`count` in all), so that they share its start-up
+    and its memory. Each serves one pipe, one document at a time; threads of this process asking at
+    once are served by different processes. If a renderer dies, the document asking it is rendered in
+    this process. `cpu` adds up the processor time the renderers spent on this process's documents
+    (`renderer_cpu` gives the calling thread's share).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, count: int = 1) -> None:
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
         self.parent = os.getpid()
         self.cpu = 0.0
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, self._conn), name="sesreport-renderer",
-                                        daemon=True)
+        pipes = [context.Pipe() for _ in range(max(1, count))]
+        self._conns: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for ours, _ in pipes:
+            self._conns.put(ours)
+        self._all = [ours for ours, _ in pipes]
+        self._process = context.Process(target=_serve_all, args=(pipes,), name="sesreport-renderer", daemon=True)
         self._process.start()
-        child.close()
+        for _, theirs in pipes:
+            theirs.close()
 
     def serves(self, pid: int) -> bool:
         return pid == self.parent and self._process.is_alive()
 
     def write_pdf(self, *request: Any) -> Pdf:
+        conn = self._conns.get()  # a renderer no other thread is waiting for
         try:
-            self._conn.send(request)
-            ok, value, cpu = self._conn.recv()
-        except (EOFError, OSError):  # the renderer died: render here
-            return _write_pdf(*request)
+            conn.send(request)
+            ok, value, cpu = conn.recv()
+        except (EOFError, OSError):  # that renderer died: render here
+            with _here:
+                return _write_pdf(*request)
+        finally:
+            self._conns.put(conn)
         self.cpu += cpu
+        _thread.cpu = getattr(_thread, "cpu", 0.0) + cpu
         if not ok:
             raise value
         return value
 
     def close(self) -> None:
-        self._conn.close()  # the renderer ends when it reads the end of the pipe
+        for conn in self._all:
+            conn.close()  # a renderer ends when it reads the end of its pipe
         self._process.join(timeout=5)
         if self._process.is_alive():
             self._process.kill()
             self._process.join()
 
 
-def _serve(conn: Any, other_end: Any) -> None:
-    other_end.close()  # the build's end, copied by the fork: the pipe ends when the build closes its own
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, which then closes the pipe
+_here = threading.Lock()  # rendering in this process instead of a dead renderer: one thread at a time
+_thread = threading.local()  # per thread of the build: the processor time its renderers spent
+
+
+#: a page with what every document has (headings, text in each weight, a table, a chart's text), rendered
+#: once as a renderer starts: the first document it renders then costs no more than the next
+_WARM_UP = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Warm-up</title></head><body>'
+            '<h1>Warm-up</h1><h2>Figures</h2><p>Text, <strong>bold</strong>, <em>italic</em>, '
+            '<a href="#t">a link</a>.</p><table id="t"><caption>Table</caption><thead><tr><th scope="col">Year</th>'
+            '</tr></thead><tbody><tr><td>2024</td></tr></tbody></table><figure><figcaption>Chart</figcaption>'
+            '<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Chart" width="40mm" height="10mm">'
+            '<path d="M 0 8 L 30 2" stroke="#0072b2" fill="none"/><text x="2" y="9" style="font-size: 6.5px; '
+            "font-family: 'Source Sans Pro'; font-weight: 600\">12.5</text></svg></figure></body></html>")
+
+
+def _serve_all(pipes: list[tuple[Any, Any]]) -> None:
+    """The first renderer: start up, fork the others (one per further pipe), serve the first pipe,
+    and once every pipe has ended remove WeasyPrint's font folder, which all of them used."""
+    for ours, _ in pipes:
+        ours.close()  # the build's ends, copied by the fork: a pipe ends when the build closes its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, which then closes the pipes
+    twins = []
     try:
         print_setup()
-        while True:
-            try:
-                request = conn.recv()
-            except (EOFError, OSError):
-                return
-            cpu = time.process_time()
-            try:
-                reply: tuple[bool, Any] = (True, _write_pdf(*request))
-            except Exception as exc:  # noqa: BLE001 - handed back to the build, which reports the document failed
-                reply = (False, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
-            conn.send((*reply, time.process_time() - cpu))
+        _write_pdf(_WARM_UP, (), "pdf/a-3a", True, None)
+        for _, theirs in pipes[1:]:
+            pid = os.fork()
+            if pid == 0:  # a twin: it serves its pipe and ends without running any clean-up
+                for _, other in pipes:
+                    if other is not theirs and not other.closed:
+                        other.close()
+                try:
+                    _serve(theirs)
+                finally:
+                    os._exit(0)
+            twins.append(pid)
+            theirs.close()
+        _serve(pipes[0][1])
     finally:  # the process ends without running `atexit`: the font configuration's folder is removed here
+        for pid in twins:
+            os.waitpid(pid, 0)
         print_setup.cache_clear()
         gc.collect()
+
+
+def _serve(conn: Any) -> None:
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        cpu = time.process_time()
+        try:
+            reply: tuple[bool, Any] = (True, _write_pdf(*request))
+        except Exception as exc:  # noqa: BLE001 - handed back to the build, which reports the document failed
+            reply = (False, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
+        conn.send((*reply, time.process_time() - cpu))
 
 
 def _picklable(exc: Exception) -> bool:
@@ -340,21 +392,28 @@ def _picklable(exc: Exception) -> bool:
 _renderer: Renderer | None = None
 
 
-def start_renderer() -> Renderer | None:
-    """Start a :class:`Renderer` for this process, if nothing heavy is imported here yet: neither
-    WeasyPrint (a process that builds again has paid for its start-up) nor the data libraries (their
-    threads would not be forked with them)."""
+def start_renderer(count: int = 1) -> Renderer | None:
+    """Start `count` :class:`Renderer` processes for this process, if nothing heavy is imported here
+    yet: neither WeasyPrint (a process that builds again has paid for its start-up) nor the data
+    libraries (their threads would not be forked with them), and no other thread runs (one could hold
+    a lock the renderer would need, the import lock of a preview server's request, say)."""
     global _renderer
     import sys
 
-    if _renderer is None and not any(name in sys.modules for name in ("weasyprint", "pandas", "pyarrow")):
-        _renderer = Renderer()
+    heavy = any(name in sys.modules for name in ("weasyprint", "pandas", "pyarrow"))
+    if _renderer is None and not heavy and threading.active_count() == 1:
+        _renderer = Renderer(count)
     return _renderer
 
 
+def renderers() -> int:
+    """How many renderer processes serve this process (0: it renders for itself)."""
+    return len(_renderer._all) if _renderer is not None and _renderer.serves(os.getpid()) else 0
+
+
 def renderer_cpu() -> float:
-    """The processor time this process's renderer has spent on its documents so far (0 without one)."""
-    return _renderer.cpu if _renderer is not None else 0.0
+    """The processor time the renderers have spent on the calling thread's documents so far."""
+    return getattr(_thread, "cpu", 0.0) if _renderer is not None else 0.0
 
 
 def stop_renderer() -> None:

@@ -64,3 +64,42 @@ def test_a_renderer_that_ends_removes_its_font_folder(tmp_path):
                          env={**os.environ, "TMPDIR": str(temp)})
     assert run.returncode == 0, run.stderr
     assert list(temp.iterdir()) == []
+
+
+TWINS = r"""
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from sesreport import render
+
+pages = [f'<html lang="en"><head><title>Page {i}</title></head><body><h1>Page {i}</h1>'
+         f'<p>{"The employment ratio was 57.5 % in 2025. " * 40 * i}</p></body></html>' for i in range(1, 7)]
+out = Path(sys.argv[1])
+renderer = render.start_renderer(2)
+assert render.renderers() == 2
+with ThreadPoolExecutor(2) as pool:  # two threads at once: each is served by a renderer of its own
+    made = list(pool.map(render.write_pdf, pages))
+assert "weasyprint" not in sys.modules
+for i, pdf in enumerate(made):
+    (out / f"beside-{i}.pdf").write_bytes(pdf.data)
+render.stop_renderer()
+assert render.renderers() == 0
+for i, page in enumerate(pages):
+    (out / f"here-{i}.pdf").write_bytes(render.write_pdf(page).data)
+"""
+
+
+def test_two_renderers_serve_two_threads_and_leave_no_temporary_files(tmp_path):
+    """`start_renderer(2)`: the first renderer starts up and forks the second, each serving a pipe of its
+    own; two threads rendering at once get the PDFs this process makes itself, and once both renderers
+    end, WeasyPrint's font folder they shared is gone (only this process's own, removed at its exit,
+    was left before it exited)."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    run = subprocess.run([sys.executable, "-c", TWINS, str(tmp_path)], cwd=REPO, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "TMPDIR": str(temp)})
+    assert run.returncode == 0, run.stderr
+    for i in range(6):
+        beside, here = (tmp_path / f"beside-{i}.pdf").read_bytes(), (tmp_path / f"here-{i}.pdf").read_bytes()
+        assert beside.startswith(b"%PDF-") and beside == here, i
+    assert list(temp.iterdir()) == []

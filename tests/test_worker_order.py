@@ -92,3 +92,25 @@ def test_a_worker_hands_freed_memory_back_between_documents():
     assert run.returncode == 0, run.stderr
     before, after = map(int, run.stdout.split())
     assert before - after > 80, (before, after)
+
+
+def test_a_few_documents_are_built_here_and_rendered_beside(tmp_path, monkeypatch, capsys):
+    """From the command line a build starts its renderer processes before it loads the data; with two
+    workers (or a few documents a worker) it builds the documents in its own process, one after the
+    other, while the renderers make the PDFs (`execute._pipelined`): the files are a serial build's,
+    byte for byte."""
+    serial = _build(tmp_path, monkeypatch, "serial", 1, list)  # in this process: no renderer (pandas is here)
+    out = tmp_path / "beside"
+    run = subprocess.run([sys.executable, "generate.py", "build", *COUNTRIES, "--kind", "brief", "--data",
+                          str(need_real()), "--config", str(CONFIG), "--out", str(out), "--as-of", "2026-11-27",
+                          "-j", "2", "--json"], cwd=REPO, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "SESREPORT_CACHE": str(tmp_path / "cache")})
+    assert run.returncode == 0, run.stderr
+    documents = json.loads(run.stdout)["documents"]
+    assert len({d["worker"] for d in documents}) == 1  # one process built them all, not a pool's two
+    assert sorted(d["worker_document"] for d in documents) == [1, 2, 3, 4, 5, 6]
+    assert all(d["timings"]["pdf"] > 0 and d["timings"]["cpu"] > d["timings"]["compute+charts"] for d in documents)
+    beside = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "brief").iterdir())}
+    assert sorted(beside) == sorted(serial)
+    for name, data in serial.items():
+        assert beside[name] == data, f"{name} differs when rendered beside the build"
