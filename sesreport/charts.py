@@ -182,14 +182,21 @@ def _value_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
     return np.asarray(MaxNLocator(nbins=n, min_n_ticks=3).tick_values(lo, hi))
 
 
-def _legend_items(lang: Lang, country: str, band: bool, min_peers: int = 5) -> list[tuple]:
-    """The country's line and, where a chart draws them, the peer median and the band, which says how
-    many peers it needs (see `compute.peer_band`)."""
-    items: list[tuple[Artist, str]] = [(Line2D([], [], color=BLUE, lw=1.5), country)]
-    if band:
-        items.append((Line2D([], [], color=VERMILLION, lw=1.1, ls=(0, (4, 2))), lang.gettext("Peer median")))
-        items.append((Patch(color=BAND, lw=0), band_label(lang, min_peers)))
-    return items
+def _key(lang: Lang, country: str, band: bool, min_peers: int = 5) -> tuple[dict, ...]:
+    """A trend chart's legend: the country's line and, where a chart draws them, the peer median and the
+    band, which says how many peers it needs (see `compute.peer_band`)."""
+    if not band:
+        return ({"mark": "country", "text": country},)
+    return ({"mark": "country", "text": country}, {"mark": "median", "text": lang.gettext("Peer median")},
+            {"mark": "band", "text": band_label(lang, min_peers)})
+
+
+def _legend_items(key: tuple[dict, ...]) -> list[tuple]:
+    """The legend's entries as the chart draws them (see `_key`)."""
+    marks = {"country": lambda: Line2D([], [], color=BLUE, lw=1.5),
+             "median": lambda: Line2D([], [], color=VERMILLION, lw=1.1, ls=(0, (4, 2))),
+             "band": lambda: Patch(color=BAND, lw=0)}
+    return [(marks[item["mark"]](), item["text"]) for item in key]
 
 
 def band_label(lang: Lang, min_peers: int) -> str:
@@ -225,21 +232,30 @@ def breaks_shown(history: pd.DataFrame) -> list[tuple[int, int]]:
     return [(int(a["year"].iloc[-1]), int(b["year"].iloc[0])) for a, b in zip(parts[:-1], parts[1:])]
 
 
-def _place_legend(fig: Figure, items: list[tuple], width: float, top: float) -> float:
-    """A legend in rows across the top of the figure; returns the height it takes, in inches."""
-    sizes = [0.28 + text_width(label, SMALL) for _, label in items]
+def _legend_rows(items: list[tuple], width: float) -> list[list[tuple]]:
+    """A legend's entries in rows as wide as the figure."""
     rows: list[list[tuple]] = []
     row: list[tuple] = []
     used = 0.0
-    for item, size in zip(items, sizes):
+    for item in items:
+        size = 0.28 + text_width(item[1], SMALL)
         if row and used + size > width:
             rows.append(row)
             row, used = [], 0.0
         row.append(item)
         used += size + 0.12
     rows.append(row)
+    return rows
+
+
+LEGEND_LINE = 10.5 * PT  # the height of a row of a legend
+
+
+def _place_legend(fig: Figure, items: list[tuple], width: float, top: float) -> float:
+    """A legend in rows across the top of the figure; returns the height it takes, in inches."""
+    rows = _legend_rows(items, width)
     height = fig.get_figheight()
-    line = 10.5 * PT
+    line = LEGEND_LINE
     for r, entries in enumerate(rows):
         fig.legend([e[0] for e in entries], [e[1] for e in entries], loc="upper left",
                    bbox_to_anchor=(0.0, 1 - (top + r * line) / height), ncol=len(entries), fontsize=SMALL,
@@ -275,9 +291,10 @@ def _axis_ticks(ax: Any, which: str, values: np.ndarray, labels: Sequence[str], 
         ax.add_artist(LineCollection([[(v, 0.0), (v, 1.0)] if which == "x" else [(0.0, v), (1.0, v)] for v in values],
                                      transform=along, colors=matplotlib.rcParams["grid.color"],
                                      linewidths=matplotlib.rcParams["grid.linewidth"], capstyle="round", zorder=0.5))
-    for value, label in zip(values, labels):
+    for n, (value, label) in enumerate(zip(values, labels), start=1):
         at = (float(value), 0.0) if which == "x" else (0.0, float(value))
-        ax.text(*at, label, transform=along + offset, fontsize=SMALL, color=INK, **place)
+        # in a group named as matplotlib names a tick's (`xtick_1`): a label that is scale, not data
+        ax.text(*at, label, transform=along + offset, fontsize=SMALL, color=INK, gid=f"{which}tick_{n}", **place)
     if mark and len(values):
         ends = np.zeros(len(values))
         ax.add_artist(Line2D(*((values, ends) if which == "x" else (ends, values)), transform=along, ls="none",
@@ -339,18 +356,28 @@ def _trend_axes(fig: Figure, rect: tuple[float, float, float, float], history: p
 
 @styled
 def trend(history: pd.DataFrame, band: pd.DataFrame, ind: Indicator, country: str, peer_label: str,
-          lang: Lang, size: tuple[float, float] = HALF, min_peers: int = 5) -> Chart | None:
+          lang: Lang, size: tuple[float, float] = HALF, min_peers: int = 5, key: bool = False) -> Chart | None:
     """The country's series against the peers' median and 10th–90th percentile range.
 
     The chart's title is the document's figure caption, so that it is translated and read as text.
     `history` may carry a `segment` column (`compute.segmented`): no line is drawn across a break.
     `band` is `compute.peer_band`'s, which needed `min_peers` peers a year (the legend says so).
+    With `key`, the legend is the page's to print (`Chart.key`) and the chart is drawn without it,
+    shorter by the rows it would take: the same plot, and no letters for WeasyPrint to lay out one by
+    one in SVG.
     """
     if not len(history):
         return None
-    fig = _figure(size)
     width, height = size
-    legend = _place_legend(fig, _legend_items(lang, country, bool(len(band)), min_peers), width, 0.0)
+    legend_key = _key(lang, country, bool(len(band)), min_peers)
+    if key:
+        legend = len(_legend_rows(_legend_items(legend_key), width)) * LEGEND_LINE
+        height -= legend
+        fig = _figure((width, height))
+        legend = 0.0
+    else:
+        fig = _figure(size)
+        legend = _place_legend(fig, _legend_items(legend_key), width, 0.0)
     first = int(min(history["year"].min(), band["year"].min() if len(band) else history["year"].min()))
     last = int(history["year"].max())
     bottom = 14 * PT
@@ -359,7 +386,7 @@ def trend(history: pd.DataFrame, band: pd.DataFrame, ind: Indicator, country: st
     legend_label = ({"text": band_label(lang, min_peers), "setting": "min_peers", "band": _band_years(band)},
                     ) if len(band) else ()
     return Chart(_svg(fig), _trend_alt(history, band, ind, country, peer_label, lang), "trend",
-                 (label, *legend_label))
+                 (label, *legend_label), legend_key if key else ())
 
 
 def _trend_alt(history, band, ind, country, peer_label, lang: Lang) -> str:
@@ -551,8 +578,9 @@ def _ranking_alt(data: pd.DataFrame, iso3: str, names: dict[str, str], ind: Indi
 
 @styled
 def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], country: str, lang: Lang,
-                    size: tuple[float, float] = FULL, min_peers: int = 5) -> Chart | None:
-    """A grid of small trend charts sharing one legend and one time axis (each panel as `trend`)."""
+                    size: tuple[float, float] = FULL, min_peers: int = 5, key: bool = False) -> Chart | None:
+    """A grid of small trend charts sharing one legend and one time axis (each panel as `trend`; with
+    `key`, the legend is the page's to print, as there)."""
     panels = [p for p in panels if len(p[1])]
     if not panels:
         return None
@@ -561,12 +589,13 @@ def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], 
     width = size[0]
     cell_h = 36 * MM
     title_h = 11 * PT
-    legend_probe = _figure((width, 1))
     banded = any(len(b) for _, _, b in panels)
-    legend_h = _place_legend(legend_probe, _legend_items(lang, country, banded, min_peers), width, 0.0)
+    legend_key = _key(lang, country, banded, min_peers)
+    legend_h = 0.0 if key else len(_legend_rows(_legend_items(legend_key), width)) * LEGEND_LINE
     height = legend_h + 4 * PT + rows * (cell_h + title_h)
     fig = _figure((width, height))
-    legend_h = _place_legend(fig, _legend_items(lang, country, banded, min_peers), width, 0.0)
+    if not key:
+        legend_h = _place_legend(fig, _legend_items(legend_key), width, 0.0)
     first = min(int(h["year"].min()) for _, h, _ in panels)
     last = max(int(h["year"].max()) for _, h, _ in panels)
     gap = 7 * MM
@@ -593,7 +622,7 @@ def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], 
     if banded:
         labels.append({"text": band_label(lang, min_peers), "setting": "min_peers",
                        "band": [{**y, "panel": i} for i, (_, _, b) in enumerate(panels) for y in _band_years(b)]})
-    return Chart(_svg(fig), alt + "; ".join(alts) + ".", "small_multiples", tuple(labels))
+    return Chart(_svg(fig), alt + "; ".join(alts) + ".", "small_multiples", tuple(labels), legend_key if key else ())
 
 
 @styled

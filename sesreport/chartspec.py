@@ -44,6 +44,9 @@ class Chart:
     alt: str
     kind: str
     labels: tuple[dict, ...] = ()
+    #: the legend, when the page prints it beside the chart instead of the chart drawing it: each item
+    #: `{"mark": "country" | "median" | "band", "text"}`
+    key: tuple[dict, ...] = ()
 
 
 WEIGHTS = {"regular": 400, "semibold": 600, "bold": 700}

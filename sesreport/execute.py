@@ -16,8 +16,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import signal
-import sys
 import tempfile
 import threading
 import time
@@ -32,6 +30,7 @@ from typing import Any
 from .documents import BuildContext, Job, kinds
 from .errors import Problem, UserError
 from .fingerprint import sha256_bytes
+from .lifeline import die_with_parent
 from .manifest import Superseded, atomic_write, up_to_date
 
 
@@ -123,29 +122,7 @@ def init_worker(state: WorkerState, watch_parent: bool = False) -> None:
     os.environ["TMPDIR"] = str(state.temp)
     tempfile.tempdir = str(state.temp)
     if watch_parent:
-        _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    parent = os.getppid()
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
-
-    def watchdog() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watchdog, daemon=True, name="parent-watchdog").start()
+        die_with_parent()
 
 
 def run_job(job: Job) -> Result:

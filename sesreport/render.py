@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from .fonts import font_dirs, font_face_css
 from .i18n import Lang
+from .lifeline import die_with_parent
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -343,6 +344,7 @@ def _serve_all(pipes: list[tuple[Any, Any]]) -> None:
     for ours, _ in pipes:
         ours.close()  # the build's ends, copied by the fork: a pipe ends when the build closes its own
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, which then closes the pipes
+    die_with_parent()  # a killed build takes its renderers with it, whatever they are rendering
     twins = []
     try:
         print_setup()
@@ -350,6 +352,7 @@ def _serve_all(pipes: list[tuple[Any, Any]]) -> None:
         for _, theirs in pipes[1:]:
             pid = os.fork()
             if pid == 0:  # a twin: it serves its pipe and ends without running any clean-up
+                die_with_parent()
                 for _, other in pipes:
                     if other is not theirs and not other.closed:
                         other.close()

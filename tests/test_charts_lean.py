@@ -91,8 +91,9 @@ def texts(svg: str) -> list[tuple[str, str | None, str | None, str | None]]:
 def test_lean_charts_have_half_the_elements_and_no_empty_wrapper(drawn, unlean):
     for kind, chart in drawn.items():
         before, after = elements(unlean[kind].svg), elements(chart.svg)
-        assert sum(after.values()) <= 0.6 * sum(before.values()), kind
-        assert after["g"] <= before["g"] / 3, kind
+        # a trend chart's ticks are plain texts and lines already (charts._axis_ticks): less to take away
+        assert sum(after.values()) <= (0.75 if kind == "trend" else 0.6) * sum(before.values()), kind
+        assert after["g"] <= before["g"] / (2.5 if kind == "trend" else 3), kind
         for group in ElementTree.fromstring(chart.svg).iter("{http://www.w3.org/2000/svg}g"):
             assert set(group.attrib) - {"id"} or re.fullmatch(r"[xy]tick_\d+", group.get("id", "")), kind
         assert "rotate(-0 " in unlean[kind].svg and "rotate(-0 " not in chart.svg
@@ -169,7 +170,8 @@ def test_ticks_drawn_as_plain_artists_paint_as_matplotlibs_own(real_ds, drawn, t
     plain = {"trend": drawn["trend"], "compact": trend(real_ds, charts.COMPACT)}
     for kind in own:
         assert sorted(texts(plain[kind].svg)) == sorted(texts(own[kind].svg)), kind  # drawn in another order
-        assert "xtick_1" in own[kind].svg and "xtick_1" not in plain[kind].svg  # not matplotlib's ticks
+        assert "xtick_1" in plain[kind].svg and "ytick_1" in plain[kind].svg  # grouped and named as matplotlib's
+        assert plain[kind].svg.count("<use") == own[kind].svg.count("<use") > 0  # the tick marks, as markers
     shown = [t[0] for t in texts(plain["trend"].svg)]
     assert shown[:11] == ["0", "4", "8", "12", "16", "20", "1992", "1998", "2004", "2010", "2016"]
     assert ImageChops.difference(pixels(write_pdf(page(plain)).data, tmp_path, "plain"),

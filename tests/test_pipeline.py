@@ -161,17 +161,22 @@ def test_the_import_graph_has_no_cycle():
 
 
 def _workers_of(pid: int) -> list[int]:
-    children = []
+    """The processes a build started and theirs: its pool's workers, or its renderers (the first of
+    which forks the others)."""
+    parents: dict[int, int] = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
                 stat = (proc / "stat").read_text()
             except OSError:
                 continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                children.append(int(proc.name))
-    return children
+            parents[int(proc.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: list[int] = []
+    wanted = {pid}
+    while wanted:
+        wanted = {child for child, parent in parents.items() if parent in wanted}
+        found += sorted(wanted)
+    return found
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -185,7 +190,7 @@ def test_workers_die_with_a_killed_build_and_never_overwrite_a_newer_one(tmp_pat
     while time.monotonic() < deadline and len(workers) < 2:
         time.sleep(0.2)
         workers = _workers_of(build.pid)
-    assert len(workers) >= 2, "the build never started its workers"
+    assert len(workers) >= 2, "the build never started its workers or renderers"
     time.sleep(1.0)  # let them get into the middle of a document
     os.kill(build.pid, signal.SIGKILL)
     build.wait()

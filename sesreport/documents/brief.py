@@ -299,7 +299,8 @@ def build_brief(ds: Dataset, loaded: LoadedConfig, lang: Lang, as_of: date, cata
     narratives = Narratives(loaded, lang, {"ind": views, "country": name, "cluster": cluster}, reads, stats, catalog,
                             cfg.situation.since if cfg.situation else None)
     inputs = ChartInputs(stats, ds, iso3, peers, name, plabel, catalog, lang, cfg.chart_years,
-                         chartspec.COMPACT if cfg.format == "two_page" else chartspec.HALF, cfg.rules(), loaded.line_of)
+                         chartspec.COMPACT if cfg.format == "two_page" else chartspec.HALF, cfg.rules(), loaded.line_of,
+                         key=True)
     figures: list[dict] = [configured("peer count", str(len(peers)), loaded.line_of(
         ("peers", "countries" if group.rule == "list" else "group")), countries=peers, rule=group.rule),
         *peer_rule_records(rule, fallback, group, loaded.line_of)]
@@ -521,6 +522,7 @@ class ChartInputs:
     size: tuple[float, float] = chartspec.HALF  # of a half-width chart
     rules: Rules = Rules()  # the peer minimum and band stability of the charts' bands
     line_of: Callable[[tuple], tuple[str, int | None]] | None = None  # where the config sets them
+    key: bool = False  # trend charts leave their legend to the page (`Chart.key`, printed as text)
 
     def history(self, s: Stat) -> pd.DataFrame:
         """The years of the statistic's history a trend chart draws, cut into segments at its breaks."""
@@ -543,7 +545,8 @@ def _trend_chart(chart, x: ChartInputs) -> Drawn | None:
     history = x.history(s)
     first = int(history["year"].min())
     band = x.band(code, first, s.year)
-    made = chartcache.draw("trend", history, band, ind, x.name, x.plabel, x.lang, x.size, x.rules.min_peers)
+    made = chartcache.draw("trend", history, band, ind, x.name, x.plabel, x.lang, x.size, x.rules.min_peers,
+                           key=x.key)
     if made is None:
         return None
     caption = x.lang.text(chart.title) if chart.title else _caption(x.lang, ind, first, s.year)
@@ -619,7 +622,7 @@ def _small_multiples_chart(chart, x: ChartInputs) -> Drawn | None:
             history = x.history(s)
             first = int(history["year"].min())
             panels.append((x.catalog[code], history, x.band(code, first, s.year)))
-    made = chartcache.draw("small_multiples", panels, x.name, x.lang, min_peers=x.rules.min_peers)
+    made = chartcache.draw("small_multiples", panels, x.name, x.lang, min_peers=x.rules.min_peers, key=x.key)
     if made is None:
         return None
     caption = x.lang.text(chart.title) if chart.title else x.lang.gettext(
@@ -645,7 +648,7 @@ def _chart(chart, x: ChartInputs, section: str, figures: list[dict], figure: str
     figures += [{**r, "section": section, "chart": chart.type, "figure": figure}
                 for r in chart_records(chart, made, caption, x)]
     return {"src": _svg_uri(made.svg), "alt": made.alt, "caption": caption, "wide": wide, "kind": made.kind,
-            "figure": figure}
+            "figure": figure, "key": list(made.key)}
 
 
 def _caption(lang: Lang, ind, first: int, last: int) -> str:
