@@ -38,7 +38,8 @@ def out(tmp_path_factory) -> Path:
 
 class _Sections(HTMLParser):
     """The text of every paragraph and list item of a brief's HTML, by the id of its section, and the
-    text of every table row (`rows`)."""
+    text of every table row (`rows`); not the entries of a chart's legend (`ul.chart-key`), which are
+    names, not sentences."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -48,16 +49,22 @@ class _Sections(HTMLParser):
         self._section = ""
         self._open: list[str] = []  # the p / li / tr being read
         self._text: list[str] = []
+        self._key = False  # inside a chart's legend
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "section":
             self._section = attrs.get("id") or attrs.get("class") or ""
-        elif tag in ("p", "li", "tr") and not self._open and "table-note" not in (attrs.get("class") or ""):
+        elif tag == "ul" and "chart-key" in (attrs.get("class") or ""):
+            self._key = True
+        elif (tag in ("p", "li", "tr") and not self._open and not self._key
+              and "table-note" not in (attrs.get("class") or "")):
             self._open.append(tag)
             self._text = []
 
     def handle_endtag(self, tag):
+        if tag == "ul":
+            self._key = False
         if self._open and tag == self._open[-1]:
             self._open.pop()
             text = " ".join("".join(self._text).split())
