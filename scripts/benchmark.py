@@ -10,7 +10,7 @@ charts, HTML, PDF and the processor time); cold command-line builds (the data, i
 caches warm); a cold batch of briefs (and the annex) on all cores, no chart drawn before, its seconds
 per page next to the Typst route's (matplotlib, pandoc and Typst per brief, scripts/benchmark_typst.py)
 measured in the same run on the same countries, each worker's first brief against its later ones, and
-the peak memory of the build and of its busiest worker, sampled from /proc (resident; proportional,
+the peak memory of the build and of its busiest worker or renderer, sampled from /proc (resident; proportional,
 which divides shared pages among the processes sharing them; and the process's own); the same briefs
 in the long form; a rebuild with nothing changed; and one value corrected in one file, from a cold
 process, with the documents rendered again.
@@ -137,7 +137,9 @@ def _stage(doc: dict, stage: str) -> float:
 
 
 def workers_report(summary: dict) -> None:
-    """Each worker's first brief against its later ones (processor time), and the peak memory."""
+    """Each building process's first brief against its later ones (processor time, a renderer's
+    included), and its peak memory. On one or two cores the build process builds the documents itself
+    and renderers make their PDFs (`execute._pipelined`); with more, a pool's workers build them."""
     by_worker: dict[int, list[dict]] = {}
     for doc in summary["documents"]:
         if doc["status"] == "built" and doc["kind"] == "brief":
@@ -149,10 +151,10 @@ def workers_report(summary: dict) -> None:
             firsts.append(docs[0]["timings"]["cpu"])
             laters += [d["timings"]["cpu"] for d in docs[1:]]
     if firsts:
-        print(f"  a worker's first brief / its later ones (median processor time): {median(firsts):.2f} s / "
-              f"{median(laters):.2f} s ({len(by_worker)} workers)")
+        print(f"  the first brief of a process building them / its later ones (median processor time): "
+              f"{median(firsts):.2f} s / {median(laters):.2f} s ({len(by_worker)} such processes)")
     peaks = [d["peak_mib"] for d in summary["documents"] if d["peak_mib"] and d["kind"] == "brief"]
-    print(f"  peak memory of a worker building briefs (resident, with the pages it shares with the build): "
+    print(f"  peak memory of a process building briefs (its peak resident size, with the pages it shares): "
           f"{max(peaks):.0f} MiB")
 
 
@@ -268,6 +270,7 @@ def main() -> int:
         line(f"  the same: {files} PDFs, {pages} pages (briefs, languages, annex)", t, f"{t / pages:.3f} s per page")
         workers_report(summary)
         for who, (rss, pss, private) in memory.items():
+            who = "build" if who == "build" else "busiest worker or renderer"
             print(f"  peak memory of the {who} process (sampled): {rss:.0f} MiB resident, {pss:.0f} MiB "
                   f"proportional (shared pages divided among the processes sharing them), {private:.0f} MiB "
                   f"its own")
@@ -283,9 +286,10 @@ def main() -> int:
         t = time.perf_counter() - start
         files, pages = pdf_pages(work / "long")
         line(f"the same briefs in the long form: {files} PDFs, {pages} pages", t, f"{t / pages:.3f} s per page")
-        rss, pss, private = memory["worker"]
-        print(f"  peak memory of a worker building only briefs (sampled): {rss:.0f} MiB resident, {pss:.0f} MiB "
-              f"proportional, {private:.0f} MiB its own")
+        for who, label in (("build", "the build process"), ("worker", "a worker or renderer")):
+            rss, pss, private = memory[who]
+            print(f"  peak memory of {label}, only briefs (sampled): {rss:.0f} MiB resident, {pss:.0f} MiB "
+                  f"proportional, {private:.0f} MiB its own")
         line("rebuild with nothing changed", run(cmd))
         correction(args.data, work, cmd)
     finally:
