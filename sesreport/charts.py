@@ -625,6 +625,27 @@ def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], 
     return Chart(_svg(fig), alt + "; ".join(alts) + ".", "small_multiples", tuple(labels), legend_key if key else ())
 
 
+def _beside_dot(value: float, median: float | None, text: float, axis: float) -> dict[str, Any]:
+    """Where a stacked profile prints a form's value (`text` inches wide, on an axis `axis` inches long
+    from 0 to 1): on its row, right of the dot, or left of it where the right is taken by the peer
+    median's tick or the axis ends; below the dot only when both sides are taken. Below, the value
+    sits where the next row's name is, which it hides when the dot is near the start of the axis: when
+    the tick is just right of a dot at the start, the value goes right of the tick."""
+    gap, tick = 4.5 * PT / axis, 1.5 * PT / axis
+    width = text / axis
+
+    def clear(lo: float, hi: float) -> bool:
+        return median is None or not lo - tick <= median <= hi + tick
+
+    if value + gap + width <= 1.02 and clear(value, value + gap + width):
+        return {"xytext": (4.5, 0), "ha": "left", "va": "center_baseline"}
+    if value - gap - width >= 0 and clear(value - gap - width, value):
+        return {"xytext": (-4.5, 0), "ha": "right", "va": "center_baseline"}
+    if median is not None and median > value and median + tick + gap + width <= 1.02:  # right of the tick
+        return {"xytext": ((median - value + tick) / PT * axis + 4.5, 0), "ha": "left", "va": "center_baseline"}
+    return {"xytext": (0, -5), "ha": "center", "va": "top"}
+
+
 @styled
 def profile(rows: list[tuple[str, float | None, float | None]], country: str, lang: Lang,
             size: tuple[float, float] = PROFILE) -> Chart | None:
@@ -673,9 +694,11 @@ def profile(rows: list[tuple[str, float | None, float | None]], country: str, la
             described.append(lang.gettext("{form}: insufficient data").format(form=label))
             continue
         ax.plot([value], [i], marker="o", ms=6, color=BLUE, zorder=3)
-        ax.annotate(lang.number(value, 2), (value, i), xytext=(0, 6) if not stacked else (0, -5),
-                    textcoords="offset points", ha="center", va="bottom" if not stacked else "top", fontsize=SMALL,
-                    color=BLUE, fontweight="semibold")
+        shown = lang.number(value, 2)
+        place = ({"xytext": (0, 6), "ha": "center", "va": "bottom"} if not stacked
+                 else _beside_dot(value, median, text_width(shown, SMALL, "semibold"), width - gutter - 10 * PT))
+        ax.annotate(shown, (value, i), textcoords="offset points", fontsize=SMALL, color=BLUE, fontweight="semibold",
+                    **place)
         labels.append({"text": lang.number(value, 2), "row": i, "value": value})
         text = lang.gettext("{form}: {value}").format(form=label, value=lang.number(value, 2))
         if median is not None:

@@ -176,3 +176,23 @@ def test_ticks_drawn_as_plain_artists_paint_as_matplotlibs_own(real_ds, drawn, t
     assert shown[:11] == ["0", "4", "8", "12", "16", "20", "1992", "1998", "2004", "2010", "2016"]
     assert ImageChops.difference(pixels(write_pdf(page(plain)).data, tmp_path, "plain"),
                                  pixels(write_pdf(page(own)).data, tmp_path, "own")).getbbox() is None
+
+
+def test_a_stacked_profile_prints_each_value_beside_its_dot():
+    """A half-width profile names each form above its row; a value printed below its dot would sit on
+    the next form's name (Burkina Faso's job security, 0.06, hid "Work security"). It goes right of the
+    dot, left of it where the peer median's tick or the axis's end is on the right, and right of the
+    tick when the tick is just right of a dot at the start of the axis."""
+    axis, text = 3.0, 0.2  # inches: the axis from 0 to 1, and the printed value
+    assert charts._beside_dot(0.33, 0.20, text, axis)["ha"] == "left"
+    assert charts._beside_dot(0.33, 0.40, text, axis)["ha"] == "right"  # the tick is on the right
+    assert charts._beside_dot(0.97, 0.60, text, axis)["ha"] == "right"  # the axis ends on the right
+    start = charts._beside_dot(0.06, 0.07, text, axis)
+    assert start["ha"] == "left" and start["xytext"][0] > 4.5  # right of the tick at 0.07
+    assert charts._beside_dot(0.50, None, text, axis) == {"xytext": (4.5, 0), "ha": "left", "va": "center_baseline"}
+    rows = [("Labour market security", 0.82, 0.72), ("Job security", 0.06, 0.07), ("Work security", None, 0.3),
+            ("Income security", 0.33, 0.40)]
+    made = charts.profile(rows, "Burkina Faso", Lang("en"), charts.COMPACT_PROFILE)
+    assert made is not None
+    values = [style for content, _, _, style in texts(made.svg) if content in ("0.82", "0.06", "0.33")]
+    assert len(values) == 3 and all("text-anchor: middle" not in style for style in values)
