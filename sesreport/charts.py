@@ -232,17 +232,17 @@ def breaks_shown(history: pd.DataFrame) -> list[tuple[int, int]]:
     return [(int(a["year"].iloc[-1]), int(b["year"].iloc[0])) for a, b in zip(parts[:-1], parts[1:])]
 
 
-def _legend_rows(items: list[tuple], width: float) -> list[list[tuple]]:
-    """A legend's entries in rows as wide as the figure."""
-    rows: list[list[tuple]] = []
-    row: list[tuple] = []
+def _legend_rows(labels: list[str], width: float) -> list[list[int]]:
+    """A legend's entries (by their labels) in rows as wide as the figure: the entries' indices."""
+    rows: list[list[int]] = []
+    row: list[int] = []
     used = 0.0
-    for item in items:
-        size = 0.28 + text_width(item[1], SMALL)
+    for i, label in enumerate(labels):
+        size = 0.28 + text_width(label, SMALL)
         if row and used + size > width:
             rows.append(row)
             row, used = [], 0.0
-        row.append(item)
+        row.append(i)
         used += size + 0.12
     rows.append(row)
     return rows
@@ -251,9 +251,14 @@ def _legend_rows(items: list[tuple], width: float) -> list[list[tuple]]:
 LEGEND_LINE = 10.5 * PT  # the height of a row of a legend
 
 
+def _legend_height(key: tuple[dict, ...], width: float) -> float:
+    """The height a legend of these entries (see `_key`) takes across the top of a figure, in inches."""
+    return len(_legend_rows([item["text"] for item in key], width)) * LEGEND_LINE
+
+
 def _place_legend(fig: Figure, items: list[tuple], width: float, top: float) -> float:
     """A legend in rows across the top of the figure; returns the height it takes, in inches."""
-    rows = _legend_rows(items, width)
+    rows = [[items[i] for i in row] for row in _legend_rows([label for _, label in items], width)]
     height = fig.get_figheight()
     line = LEGEND_LINE
     for r, entries in enumerate(rows):
@@ -371,13 +376,9 @@ def trend(history: pd.DataFrame, band: pd.DataFrame, ind: Indicator, country: st
     width, height = size
     legend_key = _key(lang, country, bool(len(band)), min_peers)
     if key:
-        legend = len(_legend_rows(_legend_items(legend_key), width)) * LEGEND_LINE
-        height -= legend
-        fig = _figure((width, height))
-        legend = 0.0
-    else:
-        fig = _figure(size)
-        legend = _place_legend(fig, _legend_items(legend_key), width, 0.0)
+        height -= _legend_height(legend_key, width)
+    fig = _figure((width, height))
+    legend = 0.0 if key else _place_legend(fig, _legend_items(legend_key), width, 0.0)
     first = int(min(history["year"].min(), band["year"].min() if len(band) else history["year"].min()))
     last = int(history["year"].max())
     bottom = 14 * PT
@@ -591,11 +592,11 @@ def small_multiples(panels: list[tuple[Indicator, pd.DataFrame, pd.DataFrame]], 
     title_h = 11 * PT
     banded = any(len(b) for _, _, b in panels)
     legend_key = _key(lang, country, banded, min_peers)
-    legend_h = 0.0 if key else len(_legend_rows(_legend_items(legend_key), width)) * LEGEND_LINE
+    legend_h = 0.0 if key else _legend_height(legend_key, width)
     height = legend_h + 4 * PT + rows * (cell_h + title_h)
     fig = _figure((width, height))
     if not key:
-        legend_h = _place_legend(fig, _legend_items(legend_key), width, 0.0)
+        _place_legend(fig, _legend_items(legend_key), width, 0.0)
     first = min(int(h["year"].min()) for _, h, _ in panels)
     last = max(int(h["year"].max()) for _, h, _ in panels)
     gap = 7 * MM
@@ -699,8 +700,8 @@ def profile(rows: list[tuple[str, float | None, float | None]], country: str, la
                  else _beside_dot(value, median, text_width(shown, SMALL, "semibold"), width - gutter - 10 * PT))
         ax.annotate(shown, (value, i), textcoords="offset points", fontsize=SMALL, color=BLUE, fontweight="semibold",
                     **place)
-        labels.append({"text": lang.number(value, 2), "row": i, "value": value})
-        text = lang.gettext("{form}: {value}").format(form=label, value=lang.number(value, 2))
+        labels.append({"text": shown, "row": i, "value": value})
+        text = lang.gettext("{form}: {value}").format(form=label, value=shown)
         if median is not None:
             text += lang.gettext(" (peer median {median})").format(median=lang.number(median, 2))
         described.append(text)

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -404,6 +404,12 @@ def _pipelined(todo: list[Job], state: WorkerState, renderers: int, advance: Cal
     try:
         with ThreadPoolExecutor(max_workers=renderers, thread_name_prefix="sesreport-pdf") as pool:
             rendering: set[Future[Result]] = set()
+
+            def collect(done: Iterable[Future[Result]]) -> None:
+                for future in done:
+                    results.append(future.result())
+                    advance()
+
             for job in sorted(todo, key=lambda j: not registry[j.kind].long):
                 start = time.perf_counter()
                 cpu = time.thread_time()
@@ -413,14 +419,10 @@ def _pipelined(todo: list[Job], state: WorkerState, renderers: int, advance: Cal
                     advance()
                     continue
                 rendering.add(pool.submit(_render_built, built, state, start, time.thread_time() - cpu))
-                while len(rendering) >= 2 * renderers:
+                if len(rendering) >= 2 * renderers:
                     done, rendering = wait(rendering, return_when=FIRST_COMPLETED)
-                    for future in sorted(done, key=lambda f: f.result().job.key):
-                        results.append(future.result())
-                        advance()
-            for future in as_completed(rendering):
-                results.append(future.result())
-                advance()
+                    collect(done)
+            collect(as_completed(rendering))
     finally:
         _restore(previous)
     return results

@@ -416,7 +416,7 @@ def renderers() -> int:
 
 def renderer_cpu() -> float:
     """The processor time the renderers have spent on the calling thread's documents so far."""
-    return getattr(_thread, "cpu", 0.0) if _renderer is not None else 0.0
+    return getattr(_thread, "cpu", 0.0)
 
 
 def stop_renderer() -> None:
