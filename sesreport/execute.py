@@ -132,14 +132,14 @@ def run_job(job: Job) -> Result:
     from .render import renderer_cpu
 
     start = time.perf_counter()
-    cpu = time.process_time() + renderer_cpu()
+    cpu, rendered = time.process_time(), renderer_cpu()
     result = _guarded(job, state, start, lambda: _run(job, state, start))
     assert isinstance(result, Result)
     if _pooled:
         result.peak_mib = peak_mib()
         _hand_back()
     # the worker's own processor time (and its renderer's), whatever else runs
-    return _counted(result, time.process_time() + renderer_cpu() - cpu)
+    return _counted(result, time.process_time() - cpu, renderer_cpu() - rendered)
 
 
 def _guarded(job: Job, state: WorkerState, start: float, step: Callable[[], Any]) -> Any:
@@ -155,15 +155,18 @@ def _guarded(job: Job, state: WorkerState, start: float, step: Callable[[], Any]
         return _failed(job, state, f"{detail}\n\n{traceback.format_exc()}", start)
 
 
-def _counted(result: Result, cpu: float) -> Result:
-    """The result with the processor time it took and which document of which process it was."""
+def _counted(result: Result, cpu: float, rendered: float = 0.0) -> Result:
+    """The result with the processor time it took (`cpu`, of which `rendered` in a renderer process)
+    and which document of which process it was."""
     global _documents_run
     if result.peak_mib is None:
         result.peak_mib = peak_mib()
     with _count:
         _documents_run += 1
         result.worker, result.nth = os.getpid(), _documents_run
-    result.timings["cpu"] = cpu
+    result.timings["cpu"] = cpu + rendered
+    if rendered:
+        result.timings["renderer_cpu"] = rendered
     return result
 
 
@@ -432,9 +435,9 @@ def _render_built(built: _Built, state: WorkerState, start: float, cpu: float) -
     """`_finish` in a thread of `_pipelined`: its processor time is the thread's and its renderer's."""
     from .render import renderer_cpu
 
-    mine = time.thread_time() + renderer_cpu()
+    mine, rendered = time.thread_time(), renderer_cpu()
     result = _guarded(built.job, state, start, lambda: _finish(built, state, start))
-    return _counted(result, cpu + time.thread_time() + renderer_cpu() - mine)
+    return _counted(result, cpu + time.thread_time() - mine, renderer_cpu() - rendered)
 
 
 def _restore(previous: WorkerState | None) -> None:
