@@ -15,6 +15,7 @@ import os
 import pickle
 import queue
 import signal
+import tempfile
 import threading
 import time
 from collections import deque
@@ -212,18 +213,34 @@ def renderer_digest() -> str:
     return h.hexdigest()
 
 
+#: this process's temporary folder, as it was before any build pointed the process at its own (see
+#: `execute.init_worker`)
+_PROCESS_TEMP = tempfile.gettempdir()
+
+
 @functools.lru_cache(maxsize=1)
 def print_setup():  # released at exit (below), while WeasyPrint's font library is still loaded
-    """Font configuration and parsed stylesheets, shared by every document of this process."""
+    """Font configuration and parsed stylesheets, shared by every document of this process.
+
+    WeasyPrint copies the fonts of the @font-face rules into a folder of its own, which Fontconfig
+    reads when a glyph is first needed and which lives as long as the configuration: in the process's
+    temporary folder, not in the build's. A process that builds again (`watch`, `serve`) would
+    otherwise look for a fallback font (Chinese, Arabic) in the folder of a build that has ended and
+    removed it, and draw its glyphs in another font, or not at all."""
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
-    fonts = FontConfiguration()
-    fetcher = safe_fetcher()
-    sheets = [
-        CSS(string=font_face_css(), font_config=fonts, url_fetcher=fetcher),
-        CSS(string=stylesheet_text("print"), font_config=fonts, url_fetcher=fetcher, base_url=str(TEMPLATES) + "/"),
-    ]
+    build_temp, tempfile.tempdir = tempfile.tempdir, _PROCESS_TEMP
+    try:
+        fonts = FontConfiguration()
+        fetcher = safe_fetcher()
+        sheets = [
+            CSS(string=font_face_css(), font_config=fonts, url_fetcher=fetcher),
+            CSS(string=stylesheet_text("print"), font_config=fonts, url_fetcher=fetcher,
+                base_url=str(TEMPLATES) + "/"),
+        ]
+    finally:
+        tempfile.tempdir = build_temp
     return fonts, sheets
 
 

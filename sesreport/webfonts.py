@@ -67,8 +67,8 @@ def font_faces(text: str) -> str:
 
     Both cases of every letter are kept: the stylesheets set some text in capitals
     (`text-transform`), which the browser applies after the fonts are chosen."""
-    cased = text + text.upper() + text.lower()
-    chars = frozenset(ch for ch in cased if ord(ch) >= 0x20)
+    distinct = "".join(set(text))  # a page's text is long, its characters few: case them once each
+    chars = frozenset(ch for ch in set(distinct + distinct.upper() + distinct.lower()) if ord(ch) >= 0x20)
     rules = []
     names = {(family, weight): name for family, weight, _, name in FACES}
     covered: set[str] = set()
