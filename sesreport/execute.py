@@ -240,23 +240,24 @@ def _prepare(job: Job, state: WorkerState, start: float) -> _Built | Result:
 def _finish(built: _Built, state: WorkerState, start: float) -> Result:
     """Render the built document's PDFs, check their length, and write its files."""
     from .changes import compare, load_figures
-    from .render import write_pdf
+    from .render import write_pdfs
 
     job, doc, contents, paths, timings = built.job, built.doc, built.contents, built.paths, built.timings
     t = time.perf_counter()
     as_of = state.ctx.as_of
     stamp = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
-    pdf = write_pdf(built.html_print, attachments=[(a.name, a.data, a.description) for a in doc.attachments],
-                    stamp=stamp)
+    # the document and its extra PDFs (the strategy input's slides), side by side where renderers allow
+    pdf, *extras = write_pdfs([(html, {"attachments": [(a.name, a.data, a.description) for a in files],
+                                       "stamp": stamp})
+                               for html, files in [(built.html_print, doc.attachments),
+                                                   *((e.html, e.attachments) for e in doc.extra_pdfs)]])
     contents["pdf"] = pdf.data
     timings["pdf"] = time.perf_counter() - t
     if doc.pages is not None and pdf.pages > doc.pages:
         problem = doc.too_long or Problem(None, None, f"the document must have at most {doc.pages} pages")
         raise UserError(Problem(problem.file, problem.line, f"{problem.message} (it has {pdf.pages} pages, "
                                 f"not {doc.pages})", problem.hint))
-    for extra in doc.extra_pdfs:
-        rendered = write_pdf(extra.html, attachments=[(a.name, a.data, a.description) for a in extra.attachments],
-                             stamp=stamp)
+    for extra, rendered in zip(doc.extra_pdfs, extras, strict=True):
         if extra.pages is not None and rendered.pages != extra.pages:
             problem = extra.wrong_pages or Problem(None, None, f"the {extra.ext} must have {extra.pages} pages")
             raise UserError(Problem(problem.file, problem.line, problem.message.format(pages=rendered.pages),

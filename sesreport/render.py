@@ -426,6 +426,26 @@ def start_renderer(count: int = 1) -> Renderer | None:
     return _renderer
 
 
+def write_pdfs(requests: Sequence[tuple[str, dict[str, Any]]]) -> list[Pdf]:
+    """The PDFs of several `(html, options)` requests for `write_pdf` (a document and its slides): side
+    by side when more than one renderer serves this process, else one after the other. The renderers'
+    processor time is counted to the calling thread, as for `write_pdf`."""
+    if len(requests) < 2 or renderers() < 2:
+        return [write_pdf(html, **options) for html, options in requests]
+    from concurrent.futures import ThreadPoolExecutor
+
+    def elsewhere(html: str, options: dict[str, Any]) -> tuple[Pdf, float]:
+        pdf = write_pdf(html, **options)
+        return pdf, renderer_cpu()  # this helper thread's renderer time: all of it for this request
+
+    with ThreadPoolExecutor(max_workers=len(requests) - 1, thread_name_prefix="sesreport-pdf-extra") as pool:
+        later = [pool.submit(elsewhere, html, options) for html, options in requests[1:]]
+        first = write_pdf(requests[0][0], **requests[0][1])
+        done = [future.result() for future in later]
+    _thread.cpu = renderer_cpu() + sum(cpu for _, cpu in done)
+    return [first, *(pdf for pdf, _ in done)]
+
+
 def renderers() -> int:
     """How many renderer processes serve this process (0: it renders for itself)."""
     return len(_renderer._all) if _renderer is not None and _renderer.serves(os.getpid()) else 0

@@ -80,8 +80,14 @@ assert render.renderers() == 2
 with ThreadPoolExecutor(2) as pool:  # two threads at once: each is served by a renderer of its own
     made = list(pool.map(render.write_pdf, pages))
 assert "weasyprint" not in sys.modules
+# a document and its slides side by side: all the renderers' time is counted to the thread that asked
+total, mine = renderer.cpu, render.renderer_cpu()
+pair = render.write_pdfs([(pages[5], {}), (pages[0], {})])
+assert abs((renderer.cpu - total) - (render.renderer_cpu() - mine)) < 1e-9 and render.renderer_cpu() > mine
 for i, pdf in enumerate(made):
     (out / f"beside-{i}.pdf").write_bytes(pdf.data)
+(out / "pair-5.pdf").write_bytes(pair[0].data)
+(out / "pair-0.pdf").write_bytes(pair[1].data)
 render.stop_renderer()
 assert render.renderers() == 0
 for i, page in enumerate(pages):
@@ -91,7 +97,8 @@ for i, page in enumerate(pages):
 
 def test_two_renderers_serve_two_threads_and_leave_no_temporary_files(tmp_path):
     """`start_renderer(2)`: the first renderer starts up and forks the second, each serving a pipe of its
-    own; two threads rendering at once get the PDFs this process makes itself, and once both renderers
+    own; two threads rendering at once, or a document and its slides rendered side by side
+    (`write_pdfs`), get the PDFs this process makes itself, and once both renderers
     end, WeasyPrint's font folder they shared is gone (only this process's own, removed at its exit,
     was left before it exited)."""
     temp = tmp_path / "temp"
@@ -102,4 +109,6 @@ def test_two_renderers_serve_two_threads_and_leave_no_temporary_files(tmp_path):
     for i in range(6):
         beside, here = (tmp_path / f"beside-{i}.pdf").read_bytes(), (tmp_path / f"here-{i}.pdf").read_bytes()
         assert beside.startswith(b"%PDF-") and beside == here, i
+    for i in (0, 5):
+        assert (tmp_path / f"pair-{i}.pdf").read_bytes() == (tmp_path / f"here-{i}.pdf").read_bytes(), i
     assert list(temp.iterdir()) == []
