@@ -435,25 +435,24 @@ def dated(text: str, stat: Stat, lang: Lang) -> str:
     return lang.gettext("no recent data are available: {finding}").format(finding=text)
 
 
-def _costly(tree: Any, where: Where) -> list[Problem]:
-    """What the sandbox would refuse at render time and can be seen already: calls, and a text, list
-    or number grown by a constant beyond the limits (`{{ country * 40000000 }}`)."""
+def _costly(tree: Any) -> list[tuple[str, str]]:
+    """What the sandbox would refuse at render time and can be seen already (message, hint): calls,
+    and a text, list or number grown by a constant beyond the limits (`{{ country * 40000000 }}`)."""
     from jinja2 import nodes
 
-    problems = []
+    found = []
     if any(True for _ in tree.find_all(nodes.Call)):
-        problems.append(Problem(where.file, where.line, "not allowed in a narrative: calling a method or function",
-                                "a narrative reads ind.<code>.<field> and country, and applies filters"))
+        found.append(("not allowed in a narrative: calling a method or function",
+                      "a narrative reads ind.<code>.<field> and country, and applies filters"))
     for node in tree.find_all((nodes.Mul, nodes.Pow)):
         for operand in (node.left, node.right):
             value = operand.value if isinstance(operand, nodes.Const) else None
             if isinstance(value, int) and (value > MAX_LENGTH or (isinstance(node, nodes.Pow) and value > 64)):
                 op = "*" if isinstance(node, nodes.Mul) else "**"
-                problems.append(Problem(where.file, where.line,
-                                        f"in a narrative: '{op} {value}' would build a text, list or number beyond "
-                                        f"the limits (at most {MAX_LENGTH:,} characters or items)",
-                                        "a narrative prints values; it does not generate text"))
-    return problems
+                found.append((f"in a narrative: '{op} {value}' would build a text, list or number beyond the "
+                              f"limits (at most {MAX_LENGTH:,} characters or items)",
+                              "a narrative prints values; it does not generate text"))
+    return found
 
 
 @functools.lru_cache(maxsize=512)
@@ -462,13 +461,45 @@ def _parsed(text: str):
     return environment().parse(text)
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What a block's syntax tree holds that `check_block` checks, in the tree's order: worked out once
+    per text, as every country inheriting a block from the shared defaults checks the same text."""
+
+    forbidden: tuple[str, ...]
+    costly: tuple[tuple[str, str], ...]
+    references: tuple[tuple[str, Any], ...]  # ("ind", code) or ("field", name)
+    filters: tuple[str, ...]
+    names: tuple[str, ...]  # names read, other than those a narrative may read
+
+
+@functools.lru_cache(maxsize=512)
+def _reading(text: str) -> _Reading:
+    from jinja2 import nodes
+
+    tree = _parsed(text)
+    references: list[tuple[str, Any]] = []
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        inner = node.node
+        if isinstance(inner, nodes.Name) and inner.name == "ind":
+            code = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+            references.append(("ind", code))
+        elif isinstance(inner, (nodes.Getattr, nodes.Getitem)) and isinstance(inner.node, nodes.Name) \
+                and inner.node.name == "ind" and isinstance(node, nodes.Getattr):
+            references.append(("field", node.attr))
+    return _Reading(tuple(_forbidden(tree)), tuple(_costly(tree)), tuple(references),
+                    tuple(node.name for node in tree.find_all(nodes.Filter)),
+                    tuple(name.name for name in tree.find_all(nodes.Name)
+                          if name.ctx == "load" and name.name not in ("ind", "country", "cluster")))
+
+
 def check_block(text: str, where: Where, document_codes: set[str], catalog: Catalog) -> list[Problem]:
     """Static check of a narrative block: Jinja syntax, and every `ind.<code>.<field>` it reads.
 
     Run when configs are validated, so that a misspelt reference stops the build with exit 2 and
     the file and line, instead of failing one document at render time.
     """
-    from jinja2 import TemplateSyntaxError, nodes
+    from jinja2 import TemplateSyntaxError
 
     from .errors import did_you_mean
 
@@ -476,7 +507,7 @@ def check_block(text: str, where: Where, document_codes: set[str], catalog: Cata
     if too_long:
         return [too_long]
     try:
-        tree = _parsed(text)
+        reading = _reading(text)
     except TemplateSyntaxError as exc:
         line = where.line + (exc.lineno or 1) - 1 if where.line else None
         return [Problem(where.file, line, f"in a narrative: {exc.message}",
@@ -485,31 +516,24 @@ def check_block(text: str, where: Where, document_codes: set[str], catalog: Cata
         return [Problem(where.file, where.line, "in a narrative: the block nests too deeply",
                         "write simpler expressions")]
     problems = []
-    refused = _forbidden(tree)
-    if refused:
-        problems.append(Problem(where.file, where.line, f"not allowed in a narrative: {', '.join(refused)}",
+    if reading.forbidden:
+        problems.append(Problem(where.file, where.line, f"not allowed in a narrative: {', '.join(reading.forbidden)}",
                                 "a narrative may only read ind.<code>.<field> and country, with {% if %}"))
-    problems += _costly(tree, where)
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        inner = node.node
-        if isinstance(inner, nodes.Name) and inner.name == "ind":
-            code = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
-            if code not in document_codes:
-                hint = (did_you_mean(str(code), catalog.indicators) or "see config/indicators.yaml") \
-                    if code not in catalog else "add it to one of the document's sections"
-                problems.append(Problem(where.file, where.line, f"in a narrative: unknown indicator '{code}'", hint))
-        elif isinstance(inner, (nodes.Getattr, nodes.Getitem)) and isinstance(inner.node, nodes.Name) \
-                and inner.node.name == "ind" and isinstance(node, nodes.Getattr):
-            if node.attr not in IndicatorView._fields:
-                problems.append(Problem(where.file, where.line, f"in a narrative: unknown field '{node.attr}'",
-                                        did_you_mean(node.attr, IndicatorView._fields)
-                                        or "fields: " + ", ".join(IndicatorView._fields)))
-    for node in tree.find_all(nodes.Filter):
-        if node.name not in FILTERS:
-            problems.append(Problem(where.file, where.line, f"in a narrative: unknown filter '{node.name}'",
-                                    did_you_mean(node.name, FILTERS) or "filters: " + ", ".join(FILTERS)))
-    for name in tree.find_all(nodes.Name):
-        if name.ctx == "load" and name.name not in ("ind", "country", "cluster"):
-            problems.append(Problem(where.file, where.line, f"in a narrative: unknown name '{name.name}'",
-                                    "a narrative may read ind.<code>.<field>, country and cluster"))
+    problems += [Problem(where.file, where.line, message, hint) for message, hint in reading.costly]
+    for kind, name in reading.references:
+        if kind == "ind" and name not in document_codes:
+            hint = (did_you_mean(str(name), catalog.indicators) or "see config/indicators.yaml") \
+                if name not in catalog else "add it to one of the document's sections"
+            problems.append(Problem(where.file, where.line, f"in a narrative: unknown indicator '{name}'", hint))
+        elif kind == "field" and name not in IndicatorView._fields:
+            problems.append(Problem(where.file, where.line, f"in a narrative: unknown field '{name}'",
+                                    did_you_mean(name, IndicatorView._fields)
+                                    or "fields: " + ", ".join(IndicatorView._fields)))
+    for name in reading.filters:
+        if name not in FILTERS:
+            problems.append(Problem(where.file, where.line, f"in a narrative: unknown filter '{name}'",
+                                    did_you_mean(name, FILTERS) or "filters: " + ", ".join(FILTERS)))
+    for name in reading.names:
+        problems.append(Problem(where.file, where.line, f"in a narrative: unknown name '{name}'",
+                                "a narrative may read ind.<code>.<field>, country and cluster"))
     return problems
