@@ -275,14 +275,28 @@ def _inside(values: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
     return values[(values >= lo - slack) & (values <= hi + slack)]
 
 
-def _axis_ticks(ax: Any, which: str, values: np.ndarray, labels: Sequence[str], *, pad: float,
-                mark: float = 0.0, grid: bool = False) -> None:
-    """An axis's ticks as plain artists, the axis itself hidden: each label `pad` points beyond its tick
-    mark (`mark` points long, outwards; none when 0), and a grid line across the axes when `grid`.
+@functools.lru_cache(maxsize=8)
+def _line_height(size: float) -> float:
+    """The height in points matplotlib gives a one-line label of figures in the house font at `size`:
+    the font's typographic ascent and descent (its OS/2 table), which no figure reaches beyond."""
+    from matplotlib.font_manager import FontProperties, fontManager, get_font
 
-    The same drawing as matplotlib's own ticks (placed, sized and coloured as the style says), without
-    its tick machinery, a Tick object per tick with its properties deep-copied and its label measured
-    twice, which took over half of a trend chart's time."""
+    font = get_font(fontManager.findfont(FontProperties(family=[SANS], size=size)))
+    metrics, head = font.get_sfnt_table("OS/2"), font.get_sfnt_table("head")
+    assert metrics is not None and head is not None, "Source Sans Pro has both tables"
+    return (metrics["sTypoAscender"] - metrics["sTypoDescender"]) / head["unitsPerEm"] * size
+
+
+def _axis_ticks(ax: Any, which: str, values: np.ndarray, labels: Sequence[str], *, pad: float,
+                mark: float = 0.0, grid: bool = False, size: float = SMALL, title: str | None = None,
+                title_pad: float = 2.0) -> None:
+    """An axis's ticks as plain artists, the axis itself hidden: each label (`size` points) `pad` points
+    beyond its tick mark (`mark` points long, outwards; none when 0), a grid line across the axes
+    when `grid`, and below an x axis's labels its `title`, `title_pad` points below them.
+
+    The same drawing as matplotlib's own ticks and axis label (placed, sized and coloured as the style
+    says), without its tick machinery, a Tick object per tick with its properties deep-copied and its
+    label measured twice, which took over half of a trend chart's time."""
     shift = (mark + pad) * PT
     if which == "x":
         along = ax.get_xaxis_transform()
@@ -299,12 +313,15 @@ def _axis_ticks(ax: Any, which: str, values: np.ndarray, labels: Sequence[str], 
     for n, (value, label) in enumerate(zip(values, labels), start=1):
         at = (float(value), 0.0) if which == "x" else (0.0, float(value))
         # in a group named as matplotlib names a tick's (`xtick_1`): a label that is scale, not data
-        ax.text(*at, label, transform=along + offset, fontsize=SMALL, color=INK, gid=f"{which}tick_{n}", **place)
+        ax.text(*at, label, transform=along + offset, fontsize=size, color=INK, gid=f"{which}tick_{n}", **place)
     if mark and len(values):
         ends = np.zeros(len(values))
         ax.add_artist(Line2D(*((values, ends) if which == "x" else (ends, values)), transform=along, ls="none",
                              marker=cast(Any, TICKDOWN if which == "x" else TICKLEFT), ms=mark, mew=0.6, color=INK,
                              clip_on=False))
+    if title is not None:  # where matplotlib puts an axis label: `title_pad` below the labels' line
+        below = ScaledTranslation(0, -shift - (_line_height(size) + title_pad) * PT, ax.figure.dpi_scale_trans)
+        ax.text(0.5, 0.0, title, transform=ax.transAxes + below, fontsize=SMALL, color=MUTED, ha="center", va="top")
     (ax.xaxis if which == "x" else ax.yaxis).set_visible(False)
 
 
@@ -672,17 +689,15 @@ def profile(rows: list[tuple[str, float | None, float | None]], country: str, la
     ax.set_xlim(0, 1)
     ax.set_ylim(n - 0.5, -0.5 - (0.5 if stacked else 0))
     if stacked:
-        ax.set_yticks([])
+        ax.yaxis.set_visible(False)
         for i, (label, _, _) in enumerate(rows):
             ax.text(0, i - 0.3, label, va="bottom", ha="left", fontsize=SMALL, color=INK, zorder=3)
     else:
-        ax.set_yticks(y, [label for label, _, _ in rows], fontsize=FONT_SIZE)
-    ax.tick_params(axis="y", length=0)
+        _axis_ticks(ax, "y", y, [label for label, _, _ in rows], pad=2.5, size=FONT_SIZE)
     ax.spines["left"].set_visible(False)
-    ax.xaxis.set_major_locator(FixedLocator([0, 0.2, 0.4, 0.6, 0.8, 1.0]))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: lang.number(v, 1)))
-    ax.grid(axis="x")
-    ax.set_axisbelow(True)
+    ticks = np.array([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    _axis_ticks(ax, "x", ticks, [lang.number(float(v), 1) for v in ticks], pad=3.5, mark=2.5, grid=True,
+                title=lang.gettext("index, 0 (least secure) to 1 (most secure)"))
     described = []
     labels = []
     for i, (label, value, median) in enumerate(rows):
@@ -705,7 +720,6 @@ def profile(rows: list[tuple[str, float | None, float | None]], country: str, la
         if median is not None:
             text += lang.gettext(" (peer median {median})").format(median=lang.number(median, 2))
         described.append(text)
-    ax.set_xlabel(lang.gettext("index, 0 (least secure) to 1 (most secure)"), fontsize=SMALL, color=MUTED, labelpad=2)
     alt = lang.gettext("Dot chart of the security profile of {country} across the forms of security: ").format(
         country=country) + "; ".join(described) + "."
     return Chart(_svg(fig), alt, "profile", tuple(labels))

@@ -53,10 +53,10 @@ def ranking(ds) -> charts.Chart:
     return made
 
 
-def profile() -> charts.Chart:
+def profile(size=charts.COMPACT_PROFILE) -> charts.Chart:
     rows = [("Income", 0.62, 0.55), ("Labour market", 0.71, 0.6), ("Employment", None, 0.5),
             ("Work", 0.44, 0.48), ("Skill reproduction", 0.8, 0.7)]
-    made = charts.profile(rows, "Russian Federation", Lang("en"), charts.COMPACT_PROFILE)
+    made = charts.profile(rows, "Russian Federation", Lang("en"), size)
     assert made is not None
     return made
 
@@ -91,9 +91,10 @@ def texts(svg: str) -> list[tuple[str, str | None, str | None, str | None]]:
 def test_lean_charts_have_half_the_elements_and_no_empty_wrapper(drawn, unlean):
     for kind, chart in drawn.items():
         before, after = elements(unlean[kind].svg), elements(chart.svg)
-        # a trend chart's ticks are plain texts and lines already (charts._axis_ticks): less to take away
-        assert sum(after.values()) <= (0.75 if kind == "trend" else 0.6) * sum(before.values()), kind
-        assert after["g"] <= before["g"] / (2.5 if kind == "trend" else 3), kind
+        # trend and profile charts' ticks are plain texts and lines already (charts._axis_ticks): less to take away
+        plain = kind in ("trend", "profile")
+        assert sum(after.values()) <= (0.75 if plain else 0.6) * sum(before.values()), kind
+        assert after["g"] <= before["g"] / (2.5 if plain else 3), kind
         for group in ElementTree.fromstring(chart.svg).iter("{http://www.w3.org/2000/svg}g"):
             assert set(group.attrib) - {"id"} or re.fullmatch(r"[xy]tick_\d+", group.get("id", "")), kind
         assert "rotate(-0 " in unlean[kind].svg and "rotate(-0 " not in chart.svg
@@ -153,24 +154,35 @@ def test_the_same_bytes_whatever_the_order(real_ds, drawn):
 
 
 def test_ticks_drawn_as_plain_artists_paint_as_matplotlibs_own(real_ds, drawn, tmp_path, monkeypatch):
-    """A trend chart's ticks are texts and lines of its own (`charts._axis_ticks`), not matplotlib's tick
-    machinery: the same texts at the same places, and WeasyPrint paints the same pixels."""
+    """Trend and profile charts draw their ticks and axis label as texts and lines of their own
+    (`charts._axis_ticks`), not with matplotlib's tick machinery: the same texts at the same places, and
+    WeasyPrint paints the same pixels."""
 
-    def matplotlib_ticks(ax, which, values, labels, *, pad, mark=0.0, grid=False):  # pad and mark: the style's
+    def matplotlib_ticks(ax, which, values, labels, *, pad, mark=0.0, grid=False, size=charts.SMALL, title=None,
+                         title_pad=2.0):  # pad and mark: the style's
         axis = ax.xaxis if which == "x" else ax.yaxis
         axis.set_major_locator(FixedLocator([float(v) for v in values]))
         axis.set_major_formatter(FixedFormatter(list(labels)))
+        axis.set_tick_params(labelsize=size)
         if grid:
             ax.grid(axis=which)
             ax.set_axisbelow(True)
+        if title is not None:
+            ax.set_xlabel(title, fontsize=charts.SMALL, color=charts.MUTED, labelpad=title_pad)
+
+    def draw_all() -> dict[str, charts.Chart]:
+        return {"trend": trend(real_ds), "compact": trend(real_ds, charts.COMPACT), "profile": profile(),
+                "wide profile": profile(charts.PROFILE)}
 
     monkeypatch.setattr(charts, "_axis_ticks", matplotlib_ticks)
-    own = {"trend": trend(real_ds), "compact": trend(real_ds, charts.COMPACT)}
+    own = draw_all()
     monkeypatch.undo()
-    plain = {"trend": drawn["trend"], "compact": trend(real_ds, charts.COMPACT)}
+    plain = draw_all()
+    assert plain["trend"].svg == drawn["trend"].svg
     for kind in own:
         assert sorted(texts(plain[kind].svg)) == sorted(texts(own[kind].svg)), kind  # drawn in another order
-        assert "xtick_1" in plain[kind].svg and "ytick_1" in plain[kind].svg  # grouped and named as matplotlib's
+        assert "xtick_1" in plain[kind].svg  # grouped and named as matplotlib's
+        assert ("ytick_1" in plain[kind].svg) == (kind != "profile")  # a stacked profile names its rows above them
         assert plain[kind].svg.count("<use") == own[kind].svg.count("<use") > 0  # the tick marks, as markers
     shown = [t[0] for t in texts(plain["trend"].svg)]
     assert shown[:11] == ["0", "4", "8", "12", "16", "20", "1992", "1998", "2004", "2010", "2016"]
