@@ -116,9 +116,14 @@ def init_worker(state: WorkerState, watch_parent: bool = False) -> None:
     _pooled = watch_parent
     if watch_parent:
         _documents_run = 0
+    from importlib import import_module
+
     from . import chartcache
 
     chartcache.use(state.charts)
+    # imported before the build's temporary folder is set, the renderer keeps the process's own for
+    # the fonts, which outlive the build (`render.print_setup`)
+    import_module(f"{__package__}.render")
     os.environ["TMPDIR"] = str(state.temp)
     tempfile.tempdir = str(state.temp)
     if watch_parent:

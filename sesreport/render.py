@@ -19,7 +19,8 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,9 +214,10 @@ def renderer_digest() -> str:
     return h.hexdigest()
 
 
-#: this process's temporary folder, as it was before any build pointed the process at its own (see
-#: `execute.init_worker`)
-_PROCESS_TEMP = tempfile.gettempdir()
+#: this process's temporary folder as it was set before any build pointed the process at its own (see
+#: `execute.init_worker`): `tempfile.tempdir` and the TMPDIR variable (not yet worked out, which would
+#: write a probe file)
+_PROCESS_TEMP = (tempfile.tempdir, os.environ.get("TMPDIR"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -230,8 +232,7 @@ def print_setup():  # released at exit (below), while WeasyPrint's font library 
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
-    build_temp, tempfile.tempdir = tempfile.tempdir, _PROCESS_TEMP
-    try:
+    with _process_temp():
         fonts = FontConfiguration()
         fetcher = safe_fetcher()
         sheets = [
@@ -239,9 +240,26 @@ def print_setup():  # released at exit (below), while WeasyPrint's font library 
             CSS(string=stylesheet_text("print"), font_config=fonts, url_fetcher=fetcher,
                 base_url=str(TEMPLATES) + "/"),
         ]
-    finally:
-        tempfile.tempdir = build_temp
     return fonts, sheets
+
+
+@contextmanager
+def _process_temp() -> Iterator[None]:
+    """Within: the process's own temporary folder, not the build's (see `_PROCESS_TEMP`)."""
+    build = (tempfile.tempdir, os.environ.get("TMPDIR"))
+    _set_temp(*_PROCESS_TEMP)
+    try:
+        yield
+    finally:
+        _set_temp(*build)
+
+
+def _set_temp(tempdir: str | None, variable: str | None) -> None:
+    tempfile.tempdir = tempdir
+    if variable is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = variable
 
 
 atexit.register(print_setup.cache_clear)
