@@ -252,10 +252,9 @@ def _finish(built: _Built, state: WorkerState, start: float) -> Result:
     as_of = state.ctx.as_of
     stamp = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
     # the document and its extra PDFs (the strategy input's slides), side by side where renderers allow
+    wanted = [(built.html_print, doc.attachments), *((e.html, e.attachments) for e in doc.extra_pdfs)]
     pdf, *extras = write_pdfs([(html, {"attachments": [(a.name, a.data, a.description) for a in files],
-                                       "stamp": stamp})
-                               for html, files in [(built.html_print, doc.attachments),
-                                                   *((e.html, e.attachments) for e in doc.extra_pdfs)]])
+                                       "stamp": stamp}) for html, files in wanted])
     contents["pdf"] = pdf.data
     timings["pdf"] = time.perf_counter() - t
     if doc.pages is not None and pdf.pages > doc.pages:

@@ -455,12 +455,6 @@ def _costly(tree: Any) -> list[tuple[str, str]]:
     return found
 
 
-@functools.lru_cache(maxsize=512)
-def _parsed(text: str):
-    """Parse once: every country inheriting a block from the shared defaults checks the same text."""
-    return environment().parse(text)
-
-
 @dataclass(frozen=True)
 class _Reading:
     """What a block's syntax tree holds that `check_block` checks, in the tree's order: worked out once
@@ -477,7 +471,7 @@ class _Reading:
 def _reading(text: str) -> _Reading:
     from jinja2 import nodes
 
-    tree = _parsed(text)
+    tree: Any = environment().parse(text)  # once per text (see `_Reading`)
     references: list[tuple[str, Any]] = []
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         inner = node.node

@@ -453,8 +453,8 @@ def write_pdfs(requests: Sequence[tuple[str, dict[str, Any]]]) -> list[Pdf]:
     from concurrent.futures import ThreadPoolExecutor
 
     def elsewhere(html: str, options: dict[str, Any]) -> tuple[Pdf, float]:
-        pdf = write_pdf(html, **options)
-        return pdf, renderer_cpu()  # this helper thread's renderer time: all of it for this request
+        before = renderer_cpu()  # of this helper thread, which may have served another request
+        return write_pdf(html, **options), renderer_cpu() - before
 
     with ThreadPoolExecutor(max_workers=len(requests) - 1, thread_name_prefix="sesreport-pdf-extra") as pool:
         later = [pool.submit(elsewhere, html, options) for html, options in requests[1:]]
