@@ -30,7 +30,7 @@ from typing import Any
 from .documents import BuildContext, Job, kinds
 from .errors import Problem, UserError
 from .fingerprint import sha256_bytes
-from .lifeline import die_with_parent
+from .lifeline import collect_less, collecting_less, die_with_parent
 from .manifest import Superseded, atomic_write, up_to_date
 
 
@@ -128,6 +128,7 @@ def init_worker(state: WorkerState, watch_parent: bool = False) -> None:
     tempfile.tempdir = str(state.temp)
     if watch_parent:
         die_with_parent()
+        collect_less()
 
 
 def run_job(job: Job) -> Result:
@@ -363,9 +364,10 @@ def _execute(todo: list[Job], state: WorkerState, setup: Setup, workers: int, sc
         init_worker(state)
         try:
             results = []
-            for job in todo:
-                results.append(run_job(job))
-                advance()
+            with collecting_less():
+                for job in todo:
+                    results.append(run_job(job))
+                    advance()
             return results
         finally:
             _restore(previous)
@@ -410,7 +412,7 @@ def _pipelined(todo: list[Job], state: WorkerState, renderers: int, advance: Cal
     results: list[Result] = []
     registry = kinds()
     try:
-        with ThreadPoolExecutor(max_workers=renderers, thread_name_prefix="sesreport-pdf") as pool:
+        with collecting_less(), ThreadPoolExecutor(max_workers=renderers, thread_name_prefix="sesreport-pdf") as pool:
             rendering: set[Future[Result]] = set()
 
             def collect(done: Iterable[Future[Result]]) -> None:

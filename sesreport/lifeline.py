@@ -1,12 +1,44 @@
-"""A process that dies with the process that started it: a build's pool workers and renderers."""
+"""A build's processes: pool workers and renderers die with the process that started them, and every
+process building documents collects its garbage less often (:func:`collect_less`)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+#: a young garbage collection after this many new objects rather than Python's 700: a two-page brief
+#: makes about 90,000 of them to render, and collecting that often took a tenth of a batch's time
+YOUNG = 50_000
+
+
+def collect_less(collect: bool = True) -> None:
+    """From now on in this process: what it holds is frozen (no collection scans it again) and a young
+    collection waits for `YOUNG` new objects; the older generations follow as before, in proportion.
+    A document's garbage is collected all the same, in a few collections rather than a hundred.
+    Without `collect`, what is garbage already is frozen with the rest (a collection of a process
+    holding the data costs more than it frees)."""
+    if collect:
+        gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG, *gc.get_threshold()[1:])
+
+
+@contextmanager
+def collecting_less() -> Iterator[None]:
+    """`collect_less` while the block runs, and then as before (for a process that goes on)."""
+    before = gc.get_threshold()
+    collect_less(collect=False)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def die_with_parent() -> None:

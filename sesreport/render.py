@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from .fonts import font_dirs, font_face_css
 from .i18n import Lang
-from .lifeline import die_with_parent
+from .lifeline import collect_less, die_with_parent
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -384,6 +384,7 @@ def _serve_all(pipes: list[tuple[Any, Any]]) -> None:
     try:
         print_setup()
         _write_pdf(_WARM_UP, (), "pdf/a-3a", True, None)
+        collect_less()  # the twins forked below inherit it
         for _, theirs in pipes[1:]:
             pid = os.fork()
             if pid == 0:  # a twin: it serves its pipe and ends without running any clean-up

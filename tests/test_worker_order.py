@@ -8,6 +8,7 @@ that the charts too are drawn in each of those orders. Long documents are handed
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -42,7 +43,12 @@ def _build(tmp_path, monkeypatch, name: str, jobs: int, order) -> dict[str, byte
 
 
 def test_order_and_workers_do_not_change_a_byte(tmp_path, monkeypatch, capsys):
+    collector = gc.get_threshold()
     serial = _build(tmp_path, monkeypatch, "serial", 1, list)
+    # a build collects garbage less often while it runs (`lifeline.collecting_less`), not after: a
+    # process that goes on (watch, serve) is left as it was, nothing it holds frozen
+    assert gc.get_threshold() == collector
+    assert gc.get_freeze_count() == 0
     capsys.readouterr()
     reversed_pool = _build(tmp_path, monkeypatch, "reversed", 2, lambda jobs: jobs[::-1])
     summary = json.loads(capsys.readouterr().out)
