@@ -216,6 +216,10 @@ def _segments(history: pd.DataFrame) -> list[pd.DataFrame]:
     """The country's series cut at its breaks (the `segment` column of `compute.segmented`), if any."""
     if "segment" not in history:
         return [history]
+    segment = history["segment"].to_numpy()
+    if len(segment) and np.all(segment[1:] >= segment[:-1]):  # in order, as `compute.segmented` gives it
+        edges = [0, *(np.flatnonzero(np.diff(segment)) + 1).tolist(), len(segment)]
+        return [history.iloc[a:b] for a, b in zip(edges[:-1], edges[1:])]  # slices: the columns not copied
     return [part for _, part in history.groupby("segment", sort=True)]
 
 
