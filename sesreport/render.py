@@ -203,7 +203,7 @@ def renderer_digest() -> str:
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
     for part in (font_face_css(), stylesheet_text("print"), (TEMPLATES / "pdfua.xmp").read_text(encoding="utf-8"),
-                 (here / "render.py").read_text(encoding="utf-8"), (here / "pdfpost.py").read_text(encoding="utf-8")):
+                 *((here / name).read_text(encoding="utf-8") for name in ("render.py", "pdfpost.py", "svgtext.py"))):
         h.update(len(part).to_bytes(8, "big"))
         h.update(part.encode("utf-8"))
     for package in RENDER_LIBRARIES:
@@ -232,6 +232,9 @@ def print_setup():  # released at exit (below), while WeasyPrint's font library 
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
+    from .svgtext import install
+
+    install()  # a chart's texts laid out and drawn whole, not letter by letter
     with _process_temp():
         fonts = FontConfiguration()
         fetcher = safe_fetcher()
