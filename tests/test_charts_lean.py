@@ -153,6 +153,24 @@ def test_the_same_bytes_whatever_the_order(real_ds, drawn):
     assert compact != drawn["trend"].svg  # another size: another drawing
 
 
+def test_a_reused_figure_draws_what_a_new_one_draws(real_ds, drawn):
+    """A trend chart and a profile are drawn on the figure and axes of the last chart of their kind,
+    emptied (`charts._figure`, `charts._axes`): the same bytes as on a new figure, after charts of
+    other data and sizes."""
+    kept = charts._kept.__dict__
+    trend(real_ds, charts.COMPACT)
+    profile(charts.PROFILE)
+    figures = {name: id(fig) for name, fig in kept.items()}
+    assert set(figures) == {"trend", "profile"}
+    again = {"trend": trend(real_ds), "profile": profile()}
+    assert {name: id(fig) for name, fig in kept.items()} == figures  # drawn on the same figures
+    assert len(kept["trend"].axes) == len(kept["profile"].axes) == 1
+    kept.clear()
+    new = {"trend": trend(real_ds), "profile": profile()}
+    for kind in ("trend", "profile"):
+        assert again[kind].svg == new[kind].svg == drawn[kind].svg, kind
+
+
 def test_ticks_drawn_as_plain_artists_paint_as_matplotlibs_own(real_ds, drawn, tmp_path, monkeypatch):
     """Trend and profile charts draw their ticks and axis label as texts and lines of their own
     (`charts._axis_ticks`), not with matplotlib's tick machinery: the same texts at the same places, and
@@ -161,16 +179,18 @@ def test_ticks_drawn_as_plain_artists_paint_as_matplotlibs_own(real_ds, drawn, t
     def matplotlib_ticks(ax, which, values, labels, *, pad, mark=0.0, grid=False, size=charts.SMALL, title=None,
                          title_pad=2.0):  # pad and mark: the style's
         axis = ax.xaxis if which == "x" else ax.yaxis
+        axis.set_visible(True)  # on axes reused from a chart that hid it
         axis.set_major_locator(FixedLocator([float(v) for v in values]))
         axis.set_major_formatter(FixedFormatter(list(labels)))
         axis.set_tick_params(labelsize=size)
         if grid:
-            ax.grid(axis=which)
+            ax.grid(True, axis=which)  # on, not toggled (the axes may be reused)
             ax.set_axisbelow(True)
         if title is not None:
             ax.set_xlabel(title, fontsize=charts.SMALL, color=charts.MUTED, labelpad=title_pad)
 
     def draw_all() -> dict[str, charts.Chart]:
+        charts._kept.__dict__.clear()  # new figures: matplotlib's ticks leave their axes as ours do not
         return {"trend": trend(real_ds), "compact": trend(real_ds, charts.COMPACT), "profile": profile(),
                 "wide profile": profile(charts.PROFILE)}
 
