@@ -739,16 +739,22 @@ def profile(rows: list[tuple[str, float | None, float | None]], country: str, la
                 title=lang.gettext("index, 0 (least secure) to 1 (most secure)"))
     described = []
     labels = []
+    # each kind of mark one artist for all rows: the rows' bars one line broken between them, the peer
+    # medians and the country's dots one set of markers each, drawn under the texts
+    ax.plot(np.tile([0.0, 1.0, np.nan], n), np.repeat(y.astype(float), 3), color=BAND, lw=3.2,
+            solid_capstyle="round", zorder=1)
+    for marks, style in (([(m, i) for i, (_, _, m) in enumerate(rows) if m is not None],
+                          {"marker": "|", "ms": 11, "mew": 1.8, "color": VERMILLION, "zorder": 2}),
+                         ([(v, i) for i, (_, v, _) in enumerate(rows) if v is not None],
+                          {"marker": "o", "ms": 6, "color": BLUE, "zorder": 3})):
+        if marks:
+            ax.plot([x for x, _ in marks], [row for _, row in marks], ls="none", **style)
     for i, (label, value, median) in enumerate(rows):
-        ax.plot([0, 1], [i, i], color=BAND, lw=3.2, solid_capstyle="round", zorder=1)
-        if median is not None:
-            ax.plot([median], [i], marker="|", ms=11, mew=1.8, color=VERMILLION, zorder=2)
         if value is None:
             ax.text(0.015, i, missing, va="center", ha="left", fontsize=SMALL, color=MUTED, zorder=3,
                     bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none"})
             described.append(lang.gettext("{form}: insufficient data").format(form=label))
             continue
-        ax.plot([value], [i], marker="o", ms=6, color=BLUE, zorder=3)
         shown = lang.number(value, 2)
         place = ({"xytext": (0, 6), "ha": "center", "va": "bottom"} if not stacked
                  else _beside_dot(value, median, text_width(shown, SMALL, "semibold"), width - gutter - 10 * PT))
