@@ -743,10 +743,12 @@ def profile(rows: list[tuple[str, float | None, float | None]], country: str, la
     # medians and the country's dots one set of markers each, drawn under the texts
     ax.plot(np.tile([0.0, 1.0, np.nan], n), np.repeat(y.astype(float), 3), color=BAND, lw=3.2,
             solid_capstyle="round", zorder=1)
-    for marks, style in (([(m, i) for i, (_, _, m) in enumerate(rows) if m is not None],
-                          {"marker": "|", "ms": 11, "mew": 1.8, "color": VERMILLION, "zorder": 2}),
-                         ([(v, i) for i, (_, v, _) in enumerate(rows) if v is not None],
-                          {"marker": "o", "ms": 6, "color": BLUE, "zorder": 3})):
+    kinds: list[tuple[list[tuple[float, int]], dict[str, Any]]] = [
+        ([(m, i) for i, (_, _, m) in enumerate(rows) if m is not None],
+         {"marker": "|", "ms": 11, "mew": 1.8, "color": VERMILLION, "zorder": 2}),
+        ([(v, i) for i, (_, v, _) in enumerate(rows) if v is not None],
+         {"marker": "o", "ms": 6, "color": BLUE, "zorder": 3})]
+    for marks, style in kinds:
         if marks:
             ax.plot([x for x, _ in marks], [row for _, row in marks], ls="none", **style)
     for i, (label, value, median) in enumerate(rows):
