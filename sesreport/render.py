@@ -424,9 +424,9 @@ def _serve(conn: Any) -> None:
         conn.send((*reply, time.process_time() - cpu + owed))
         # the document's garbage, once its PDF is on its way: a renderer collects less often than
         # Python would (`collect_less`), and would otherwise carry the layouts of ten documents
-        cpu = time.process_time()
+        collecting = time.process_time()
         gc.collect()
-        owed = time.process_time() - cpu
+        owed = time.process_time() - collecting
 
 
 def _picklable(exc: Exception) -> bool:

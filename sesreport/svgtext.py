@@ -13,24 +13,28 @@ baseline and bounding box, the same painting. It is installed in each process th
 
 from __future__ import annotations
 
+import functools
 from math import inf
 from typing import Any
+
+import weasyprint.svg
+from weasyprint.css.properties import INITIAL_VALUES
+from weasyprint.draw.text import draw_emojis, draw_first_line
+from weasyprint.matrix import Matrix
+from weasyprint.svg.bounding_box import extend_bounding_box
+from weasyprint.svg.text import Style, TextBox
+from weasyprint.svg.utils import normalize, size
+from weasyprint.text.line_break import split_first_line
 
 #: attributes that give a text per-letter positions, spacing or its own baseline: drawn letter by letter
 _PER_LETTER = ("dx", "dy", "rotate", "letter-spacing", "textLength", "display-anchor", "dominant-baseline",
                "alignment-baseline")
 
-_installed = False
 
-
+@functools.cache
 def install() -> None:
-    """Draw plain SVG texts whole from now on in this process (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    import weasyprint.svg as svg
-    import weasyprint.svg.text  # noqa: F401 - the module, whose function the package's name hides
-
+    """Draw plain SVG texts whole from now on in this process (once)."""
+    svg = weasyprint.svg
     letters = svg.text  # WeasyPrint's function (the package imported it under its module's name)
 
     def text(svg_: Any, node: Any, font_size: float) -> None:
@@ -42,13 +46,10 @@ def install() -> None:
         if draw is letters:
             svg.TAGS[tag] = text
     svg.text = text  # `draw_node` tells text nodes by this name (their anchor, their bounding box)
-    _installed = True
 
 
 def _whole(node: Any) -> bool:
     """A `<text>` with one position at most per axis, nothing per letter, no child element."""
-    from weasyprint.svg.utils import normalize
-
     if node.tag != "text" or not node.text or any(node.get(name) is not None for name in _PER_LETTER):
         return False
     if any(len(normalize(node.get(axis, "")).split()) > 1 for axis in ("x", "y")):
@@ -57,14 +58,6 @@ def _whole(node: Any) -> bool:
 
 
 def _draw_whole(svg: Any, node: Any, font_size: float) -> None:
-    from weasyprint.css.properties import INITIAL_VALUES
-    from weasyprint.draw.text import draw_emojis, draw_first_line
-    from weasyprint.matrix import Matrix
-    from weasyprint.svg.bounding_box import extend_bounding_box
-    from weasyprint.svg.text import Style, TextBox
-    from weasyprint.svg.utils import normalize, size
-    from weasyprint.text.line_break import split_first_line
-
     style = Style()
     style.update(INITIAL_VALUES)
     style.font_config = svg.font_config
@@ -74,9 +67,8 @@ def _draw_whole(svg: Any, node: Any, font_size: float) -> None:
     if node.get("direction") in ("ltr", "rtl"):
         style["direction"] = node.get("direction")
     weight = node.get("font-weight", 400)
-    style["font_weight"] = {"normal": 400, "bold": 700}.get(weight, weight)
     try:
-        style["font_weight"] = int(style["font_weight"])
+        style["font_weight"] = int({"normal": 400, "bold": 700}.get(weight, weight))
     except ValueError:
         style["font_weight"] = 400
 
