@@ -39,9 +39,11 @@ XMP_PROPERTIES = {
 }
 
 
-def finish(data: bytes, html: str) -> bytes:
-    """The finished PDF (see the module docstring)."""
+def finish(data: bytes, html: str, identifier: bytes) -> bytes:
+    """The finished PDF (see the module docstring), its /ID starting with `identifier` (the second
+    part is qpdf's digest of the content)."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf.trailer.ID = pikepdf.Array([pikepdf.String(identifier)] * 2)
         root = pdf.Root
         if "/StructTreeRoot" in root:
             tree = root.StructTreeRoot

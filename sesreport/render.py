@@ -294,14 +294,17 @@ def _write_pdf(html: str, attachments: tuple[tuple[str, bytes, str], ...], varia
     files = [Attachment(string=data, name=name, description=description, created=when, modified=when)
              for name, data, description in attachments]
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
-    options = {"stylesheets": sheets, "attachments": files or None, "pdf_identifier": identifier,
+    finishing = tags and variant == "pdf/a-3a"  # the XMP written by finish() declares PDF/A-3a and PDF/UA-1
+    # a PDF that is finished gets its identifier there: given to WeasyPrint, pydyf would serialise and
+    # compress every object a second time to hash them, a tenth of the PDF's time
+    options = {"stylesheets": sheets, "attachments": files or None, "pdf_identifier": not finishing and identifier,
                "pdf_variant": variant, "pdf_tags": tags, "custom_metadata": True}
     document = doc.render(font_config=fonts, **options)
     data = document.write_pdf(**options)
-    if tags and variant == "pdf/a-3a":  # the XMP written by finish() declares PDF/A-3a and PDF/UA-1
+    if finishing:
         from .pdfpost import finish
 
-        data = finish(data, html)
+        data = finish(data, html, identifier)
     return Pdf(data, len(document.pages))
 
 

@@ -6,6 +6,7 @@ real brief broken in the one way it looks for, fails with its message.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zlib
@@ -60,6 +61,31 @@ def test_what_the_fixes_put_in_place(built):
         width = float(pdf.pages[0].MediaBox[2])
         boxes = [[float(v) for v in n.A.BBox] for n in walk(tree) if role(n) == "/Figure"]
         assert len(boxes) == 12 and max(b[2] for b in boxes) <= width
+
+
+def test_a_finished_pdf_is_identified_by_its_html_which_weasyprint_does_not_hash(monkeypatch):
+    """The first part of a finished PDF's /ID is the digest of its HTML (the second, qpdf's of its
+    content). WeasyPrint is given no identifier: pydyf would serialise and compress every object a
+    second time to hash them."""
+    import pydyf
+
+    from sesreport import render
+
+    given = []
+    write = pydyf.PDF.write
+
+    def spy(self, output, version, identifier, compress):
+        given.append(identifier)
+        return write(self, output, version, identifier, compress)
+
+    monkeypatch.setattr(pydyf.PDF, "write", spy)
+    html = '<html lang="en"><head><title>Unemployment</title></head><body><p>5.1 % in 2024.</p></body></html>'
+    pdf = render._write_pdf(html, (), "pdf/a-3a", True, None)
+    with pikepdf.open(io.BytesIO(pdf.data)) as doc:
+        first, second = (bytes(part) for part in doc.trailer.ID)
+    assert first == hashlib.sha256(html.encode()).hexdigest()[:32].encode() and len(second) == 16
+    assert given == [False]
+    assert render._write_pdf(html, (), "pdf/a-3a", True, None).data == pdf.data
 
 
 def test_caption_stranded_by_a_page_break_rejoins_its_table(built):
