@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench system-deps clean
+.PHONY: demo test bench bytecode system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,16 +18,21 @@ $(STAMP): pyproject.toml
 system-deps:
 	@sh scripts/system-deps.sh
 
-demo: system-deps $(STAMP)
+# the package's bytecode, brought up to date: every run then reads it rather than compiling the
+# sources again (which Python does on every run where PYTHONDONTWRITEBYTECODE is set)
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q sesreport generate.py
+
+demo: system-deps bytecode
 	$(BIN)/python generate.py build --out output
 	@echo "Documents are in $(CURDIR)/output"
 
-test: system-deps $(STAMP)
+test: system-deps bytecode
 	$(BIN)/ruff check sesreport tests scripts generate.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-bench: system-deps $(STAMP)
+bench: system-deps bytecode
 	$(BIN)/python scripts/benchmark.py
 	$(BIN)/python scripts/benchmark_index.py
 	$(BIN)/python scripts/benchmark_large_csv.py
