@@ -406,7 +406,9 @@ def _pipelined(todo: list[Job], state: WorkerState, renderers: int, advance: Cal
     start-up, a rehearsal or a pool's workers (what a correction of a few documents needs), and they
     hold neither the data nor the charts' library: on two cores a batch takes as long as in a pool of
     two, in workers of half the memory. Long documents go first (as in a pool), and at most two
-    documents a renderer wait for it, so that the built documents do not pile up here."""
+    documents a renderer wait for it, so that the built documents do not pile up here. With no more
+    documents than renderers none waits for one, and the short ones go first: their PDFs are made
+    while the long ones are built (`build RUS`: the brief is rendered while the strategy input is built)."""
     previous = _worker
     init_worker(state)
     results: list[Result] = []
@@ -420,7 +422,7 @@ def _pipelined(todo: list[Job], state: WorkerState, renderers: int, advance: Cal
                     results.append(future.result())
                     advance()
 
-            for job in sorted(todo, key=lambda j: not registry[j.kind].long):
+            for job in sorted(todo, key=lambda j: registry[j.kind].long == (len(todo) <= renderers)):
                 start = time.perf_counter()
                 cpu = time.thread_time()
                 built = _guarded(job, state, start, functools.partial(_prepare, job, state, start))
