@@ -83,9 +83,10 @@ def peers_of(iso3: str, group: str, countries: pd.DataFrame, listed: tuple[str, 
     `countries` is the classification table (index iso3; columns region, income); `gdp` the
     headline series of GDP per capita, PPP (iso3, year, value and provenance).
     """
+    classes = _classes(countries)
     tried: list[_Found] = []
     for rule in (group, *FALLBACK[group]):
-        found = _apply(rule, iso3, countries, listed, gdp, up_to, window, size)
+        found = _apply(rule, iso3, classes, listed, gdp, up_to, window, size)
         tried.append(found)
         if rule == "list" or len(found.countries) >= (min(size, min_peers) if rule == "nearest" else min_peers):
             used = found
@@ -93,32 +94,37 @@ def peers_of(iso3: str, group: str, countries: pd.DataFrame, listed: tuple[str, 
     else:  # every rule falls short: the one that gave the most countries (the first of equals)
         used = max(tried, key=lambda f: len(f.countries))
     short = tuple((f.rule, len(f.countries)) for f in tried if f is not used)
-    return PeerGroup(used.countries, used.rule, group, short, min_peers, _cell(countries, iso3, "region"),
-                     _cell(countries, iso3, "income"), used.gdp_year, used.gdp, used.no_gdp)
+    region, income = classes.get(iso3, ("", ""))
+    return PeerGroup(used.countries, used.rule, group, short, min_peers, region, income, used.gdp_year, used.gdp,
+                     used.no_gdp)
 
 
-def _cell(countries: pd.DataFrame, iso3: str, column: str) -> str:
-    if iso3 not in countries.index:
-        return ""
-    value = countries.at[iso3, column]
-    return str(value) if isinstance(value, str) else ""
+def _classes(countries: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Each country's region and income group ("" where the table has none), in the table's order: the
+    rules compare them in a dictionary, not in the table's columns of Arrow strings (a comparison of
+    a column and a boolean mask per rule and country took most of a hundred countries' peers)."""
+    def text(value: object) -> str:
+        return value if isinstance(value, str) else ""
+
+    return {str(iso3): (text(region), text(income)) for iso3, region, income
+            in zip(countries.index.tolist(), countries["region"].tolist(), countries["income"].tolist())}
 
 
-def _apply(rule: str, iso3: str, countries: pd.DataFrame, listed: tuple[str, ...], gdp: pd.DataFrame | None,
-           up_to: int, window: int, size: int) -> _Found:
+def _apply(rule: str, iso3: str, classes: dict[str, tuple[str, str]], listed: tuple[str, ...],
+           gdp: pd.DataFrame | None, up_to: int, window: int, size: int) -> _Found:
     """One rule's countries."""
     if rule == "list":
         return _Found(rule, True, tuple(c for c in listed if c != iso3))
-    region, income = _cell(countries, iso3, "region"), _cell(countries, iso3, "income")
-    same_region = countries["region"] == region
+    region, income = classes.get(iso3, ("", ""))
     if rule == "nearest":
-        return nearest(iso3, sorted(countries.index[same_region]) if region else [], gdp, up_to, window, size)
-    same_income = countries["income"] == income
-    mask = {"region": same_region, "income": same_income, "region_income": same_region & same_income}[rule]
-    needed = {"region": (region,), "income": (income,), "region_income": (region, income)}[rule]
-    if not all(needed):
+        return nearest(iso3, sorted(c for c, (r, _) in classes.items() if r == region) if region else [], gdp,
+                       up_to, window, size)
+    compared = {"region": (0,), "income": (1,), "region_income": (0, 1)}[rule]  # region, income or both
+    own = (region, income)
+    if not all(own[k] for k in compared):
         return _Found(rule, False)
-    return _Found(rule, True, tuple(sorted(c for c in countries.index[mask] if c != iso3)))
+    return _Found(rule, True, tuple(sorted(c for c, cls in classes.items()
+                                           if c != iso3 and all(cls[k] == own[k] for k in compared))))
 
 
 def nearest(iso3: str, candidates: list[str], gdp: pd.DataFrame | None, up_to: int, window: int,
