@@ -59,13 +59,19 @@ def _whole(name: str) -> bool:
 
 def integer_columns(table: pd.DataFrame) -> pd.DataFrame:
     """The table with its year, line and rank columns as integers (missing stays missing): a column
-    that lost its integer type to a missing value would otherwise be written "2018.0"."""
-    out = table.copy()
-    for col in out.columns:
-        if _whole(str(col)) and pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
-            values = out[col].dropna()
-            if (values == values.round()).all():
-                out[col] = out[col].astype("Int64")
+    that lost its integer type to a missing value would otherwise be written "2018.0". A copy when a
+    column changes; the table itself when its integers are integers already (most are)."""
+    out = table
+    for col in table.columns:
+        column = table[col]
+        if (not _whole(str(col)) or not pd.api.types.is_numeric_dtype(column)
+                or pd.api.types.is_bool_dtype(column) or pd.api.types.is_integer_dtype(column)):
+            continue
+        values = column.dropna()
+        if (values == values.round()).all():
+            if out is table:
+                out = table.copy()
+            out[col] = column.astype("Int64")
     return out
 
 
