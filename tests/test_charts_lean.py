@@ -11,6 +11,7 @@ same bytes.
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import subprocess
 from collections import Counter
@@ -169,6 +170,19 @@ def test_a_reused_figure_draws_what_a_new_one_draws(real_ds, drawn):
     new = {"trend": trend(real_ds), "profile": profile()}
     for kind in ("trend", "profile"):
         assert again[kind].svg == new[kind].svg == drawn[kind].svg, kind
+
+
+def test_a_text_measured_for_an_earlier_chart_draws_as_measured_anew(real_ds, drawn, monkeypatch):
+    """The charts measure each text once a process (`charts._measured`), not once a chart as
+    matplotlib does: drawn with matplotlib's own measuring, the same bytes."""
+    charts._sizes.clear()
+    first = {"trend": trend(real_ds), "profile": profile()}
+    assert charts._sizes  # measured and kept
+    again = {"trend": trend(real_ds), "profile": profile()}  # from what was kept
+    monkeypatch.setattr(charts, "_measured_once", contextlib.nullcontext)
+    own = {"trend": trend(real_ds), "profile": profile()}  # matplotlib's measuring, per renderer
+    for kind in ("trend", "profile"):
+        assert first[kind].svg == again[kind].svg == own[kind].svg == drawn[kind].svg, kind
 
 
 def test_ticks_drawn_as_plain_artists_paint_as_matplotlibs_own(real_ds, drawn, tmp_path, monkeypatch):
