@@ -125,10 +125,6 @@ def round_half_away(value: float, decimals: int) -> float:
     return math.copysign(math.floor(abs(value) * quantum + 0.5 + 1e-9) / quantum, value)
 
 
-#: (language, value, decimals, sign) -> the number as `Lang.number` prints it
-_NUMBERS: dict[tuple, str] = {}
-
-
 @dataclass(frozen=True)
 class Lang:
     """Formatting and translation for one document language."""
@@ -189,26 +185,7 @@ class Lang:
         Each is formatted once a process (Babel takes a tenth of a millisecond; a brief prints hundreds)."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
-        key = (self.code, value, decimals, sign)
-        text = _NUMBERS.get(key)
-        if text is None:
-            if len(_NUMBERS) >= 100_000:
-                _NUMBERS.clear()
-            text = _NUMBERS[key] = self._number(value, decimals, sign)
-        return text
-
-    def _number(self, value: float, decimals: int, sign: bool) -> str:
-        value = round_half_away(value, decimals)
-        if value == 0:
-            value = 0.0  # never print "-0.0"
-        grouping = abs(value) >= 10 ** (3 + MIN_GROUPING.get(self.code, 1) - 1)
-        pattern = ("#,##0" if grouping else "0") + ("." + "0" * decimals if decimals else "")
-        text = format_decimal(value, format=pattern, locale=self.locale)
-        if value < 0:
-            text = "\u2212" + text.lstrip("-\u2212")
-        elif sign and value > 0:
-            text = self.locale.number_symbols["latn"]["plusSign"] + text
-        return text
+        return _formatted(self, value, decimals, sign)
 
     @functools.cached_property
     def _percent_suffix(self) -> str:
@@ -332,3 +309,19 @@ class Lang:
         if self.code in texts:
             return texts[self.code]
         return self.gettext(texts.get("en", default))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _formatted(lang: Lang, value: float, decimals: int, sign: bool) -> str:
+    """`Lang.number` of a number, worked out once a process in each language."""
+    value = round_half_away(value, decimals)
+    if value == 0:
+        value = 0.0  # never print "-0.0"
+    grouping = abs(value) >= 10 ** (3 + MIN_GROUPING.get(lang.code, 1) - 1)
+    pattern = ("#,##0" if grouping else "0") + ("." + "0" * decimals if decimals else "")
+    text = format_decimal(value, format=pattern, locale=lang.locale)
+    if value < 0:
+        text = "\u2212" + text.lstrip("-\u2212")
+    elif sign and value > 0:
+        text = lang.locale.number_symbols["latn"]["plusSign"] + text
+    return text
