@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .errors import Problem, UserError
+from .lifeline import one_arena
 from .options import BuildOptions, parse_as_of
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "demo" / "data"
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     # Arrow's own allocator keeps what a data load freed for later (about 40 MiB here); the system's
     # hands it back, so forked workers start smaller. Only takes effect before pyarrow is imported.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    one_arena()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
