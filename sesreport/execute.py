@@ -413,6 +413,7 @@ def _pipelined(todo: list[Job], state: WorkerState, renderers: int, advance: Cal
     init_worker(state)
     results: list[Result] = []
     registry = kinds()
+    short_first = len(todo) <= renderers  # none waits for a renderer
     try:
         with collecting_less(), ThreadPoolExecutor(max_workers=renderers, thread_name_prefix="sesreport-pdf") as pool:
             rendering: set[Future[Result]] = set()
@@ -422,7 +423,7 @@ def _pipelined(todo: list[Job], state: WorkerState, renderers: int, advance: Cal
                     results.append(future.result())
                     advance()
 
-            for job in sorted(todo, key=lambda j: registry[j.kind].long == (len(todo) <= renderers)):
+            for job in sorted(todo, key=lambda j: registry[j.kind].long == short_first):
                 start = time.perf_counter()
                 cpu = time.thread_time()
                 built = _guarded(job, state, start, functools.partial(_prepare, job, state, start))
