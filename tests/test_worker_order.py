@@ -122,3 +122,16 @@ def test_a_few_documents_are_built_here_and_rendered_beside(tmp_path, monkeypatc
     assert sorted(beside) == sorted(serial)
     for name, data in serial.items():
         assert beside[name] == data, f"{name} differs when rendered beside the build"
+
+
+def test_with_no_more_documents_than_renderers_the_short_ones_go_first(tmp_path):
+    """`build RUS --lang en` on two renderers: the brief is built first and rendered while the strategy
+    input (a long document) is built, rather than waiting for a renderer after it."""
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "generate.py", "build", "RUS", "--lang", "en", "--data", str(need_real()),
+                          "--config", str(CONFIG), "--out", str(out), "--as-of", "2026-11-27", "-j", "2", "--json"],
+                         cwd=REPO, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "SESREPORT_CACHE": str(tmp_path / "cache")})
+    assert run.returncode == 0, run.stderr
+    order = {d["key"]: d["worker_document"] for d in json.loads(run.stdout)["documents"]}
+    assert order == {"brief/RUS.en": 1, "strategy/RUS.en": 2}
