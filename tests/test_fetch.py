@@ -23,6 +23,7 @@ import pytest
 from sesreport.cli import main
 from sesreport.data import readers
 from sesreport.data.fetch import MB, STATE_FILE, fetch
+from sesreport.data.fetch.store import Staging
 from sesreport.errors import UserError
 from tests.conftest import REPO, need_real
 
@@ -503,6 +504,24 @@ def test_sigterm_stops_a_fetch_cleanly(server, tmp_path):
     assert process.returncode == 128 + signal.SIGTERM
     assert "fetch stopped by SIGTERM; its temporary files are removed" in err and "Traceback" not in err
     assert not data.exists()  # a first fetch that was stopped leaves not even its folders
+
+
+def test_a_signal_handled_as_a_staged_file_is_opened_leaves_nothing(tmp_path, monkeypatch):
+    """The handler runs between two bytecodes; right after `open` returns, the file must already be known."""
+    real_open = Path.open
+
+    def open_then_stopped(self, *args, **kwargs):
+        real_open(self, *args, **kwargs).close()
+        raise SystemExit(128 + signal.SIGTERM)  # what the SIGTERM handler raises
+
+    staging = Staging()
+    monkeypatch.setattr(Path, "open", open_then_stopped)
+    with pytest.raises(SystemExit):
+        staging.create(tmp_path, "download")
+    monkeypatch.undo()
+    assert leftovers(tmp_path)  # the window is real: the file exists
+    staging.cleanup()
+    assert leftovers(tmp_path) == []
 
 
 def test_a_second_fetch_waits_for_the_first_and_leaves_its_files_alone(server, tmp_path, capsys):

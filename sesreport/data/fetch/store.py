@@ -124,11 +124,12 @@ class Staging:
 
     def create(self, folder: Path, name: str) -> tuple[Path, Sink]:
         path = folder / f".{name}.{secrets.token_hex(4)}{PART}"
+        self.paths.append(path)  # before it exists: a signal handled just after `open` must still find it
         try:
             handle = path.open("xb")  # unlike mkstemp, honours the umask: the final file gets normal modes
         except OSError as exc:
+            self.paths.remove(path)  # nothing was made, or the name was taken: not ours to remove
             raise cannot_write(folder, exc) from None
-        self.paths.append(path)
         return path, Sink(handle, folder)
 
     def cleanup(self) -> None:
