@@ -229,8 +229,9 @@ def print_setup():  # released at exit (below), while WeasyPrint's font library 
     temporary folder, not in the build's. A process that builds again (`watch`, `serve`) would
     otherwise look for a fallback font (Chinese, Arabic) in the folder of a build that has ended and
     removed it, and draw its glyphs in another font, or not at all."""
-    from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
+    with _libraries_found_once():
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
 
     from .svgtext import install
 
@@ -244,6 +245,31 @@ def print_setup():  # released at exit (below), while WeasyPrint's font library 
                 base_url=str(TEMPLATES) + "/"),
         ]
     return fonts, sheets
+
+
+@contextmanager
+def _libraries_found_once() -> Iterator[None]:
+    """Within, on Linux: `ctypes.util.find_library` asks ldconfig only, not gcc and ld after it.
+
+    WeasyPrint tries each of its seven libraries under up to six names (those of Linux, macOS and
+    Windows), and cffi asks `find_library` about each name that does not open as it is; for a name
+    ldconfig does not know, Python then runs gcc and ld as well. That was some forty processes and a
+    sixth of a second of a renderer's start, for answers nothing can use: `find_library` gives a
+    library's name, not its path, and the loader finds by name only what ldconfig knows or
+    `LD_LIBRARY_PATH` holds, where WeasyPrint's own last names (`libpango-1.0.so.0`) find it anyway."""
+    import ctypes.util
+    import sys
+
+    ldconfig = getattr(ctypes.util, "_findSoname_ldconfig", None)  # the first of Linux's three searches
+    if not sys.platform.startswith("linux") or ldconfig is None or "weasyprint" in sys.modules:
+        yield
+        return
+    search = ctypes.util.find_library
+    ctypes.util.find_library = ldconfig
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = search
 
 
 @contextmanager

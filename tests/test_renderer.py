@@ -112,3 +112,31 @@ def test_two_renderers_serve_two_threads_and_leave_no_temporary_files(tmp_path):
     for i in (0, 5):
         assert (tmp_path / f"pair-{i}.pdf").read_bytes() == (tmp_path / f"here-{i}.pdf").read_bytes(), i
     assert list(temp.iterdir()) == []
+
+
+SEARCHES = r"""
+import ctypes.util
+import subprocess
+from sesreport import render
+
+ran = []
+popen = subprocess.Popen.__init__
+
+def recorded(self, args, *rest, **options):
+    ran.append(args[0])
+    popen(self, args, *rest, **options)
+
+subprocess.Popen.__init__ = recorded
+search = ctypes.util.find_library
+render.print_setup()
+print(sorted(set(ran)))
+print(ctypes.util.find_library is search)
+"""
+
+
+def test_weasyprint_finds_its_libraries_asking_ldconfig_alone():
+    """WeasyPrint's start asks for each library under names of three systems; Python would run gcc and
+    ld for every name ldconfig does not know. Only ldconfig runs, and the search is Python's again after."""
+    done = subprocess.run([sys.executable, "-c", SEARCHES], cwd=REPO, capture_output=True, text=True, check=True)
+    ran, restored = done.stdout.splitlines()
+    assert ran == "['/sbin/ldconfig']" and restored == "True"
