@@ -28,6 +28,7 @@ from .documents import BuildContext, Job, kinds
 from .errors import Problem, UserError, display_path
 from .execute import Result, Setup, compute_indices, execute, prepare_state, refuse, template_folders
 from .fingerprint import Fingerprints, code_fingerprint, job_digest, tree_digest
+from .lifeline import loading
 from .manifest import (
     QUICK,
     OutputLock,
@@ -110,7 +111,8 @@ def build(options: BuildOptions, console: Any) -> Outcome:
         single = len(options.countries) == len(options.langs) == len(options.kinds) == 1
         start_renderer(1 if single else max(1, options.jobs or os.cpu_count() or 1))
     try:
-        return _build(options, console, code, selection, quick)
+        with loading():
+            return _build(options, console, code, selection, quick)
     finally:
         stop_renderer()
 

@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from .fonts import font_dirs, font_face_css
 from .i18n import Lang
-from .lifeline import collect_less, die_with_parent
+from .lifeline import collect_less, die_with_parent, loading
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -414,8 +414,9 @@ def _serve_all(pipes: list[tuple[Any, Any]]) -> None:
     die_with_parent()  # a killed build takes its renderers with it, whatever they are rendering
     twins = []
     try:
-        print_setup()
-        _write_pdf(_WARM_UP, (), "pdf/a-3a", True, None)
+        with loading():
+            print_setup()
+            _write_pdf(_WARM_UP, (), "pdf/a-3a", True, None)
         collect_less()  # the twins forked below inherit it
         for _, theirs in pipes[1:]:
             pid = os.fork()

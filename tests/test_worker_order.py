@@ -63,6 +63,27 @@ def test_order_and_workers_do_not_change_a_byte(tmp_path, monkeypatch, capsys):
     assert all(d["peak_mib"] > 0 for d in summary["documents"])
 
 
+def test_a_build_loads_with_fewer_young_collections(tmp_path, monkeypatch):
+    """While a build loads its modules, configuration and data (objects that live on), a young
+    collection waits for `lifeline.YOUNG` new objects; then Python's settings are back."""
+    import sesreport.project
+    from sesreport.lifeline import YOUNG
+
+    seen = []
+    load = sesreport.project.load_project
+
+    def spied(*args, **kwargs):
+        seen.append(gc.get_threshold()[0])
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(sesreport.project, "load_project", spied)
+    collector = gc.get_threshold()
+    code = main(["build", "RUS", "--lang", "en", "--kind", "brief", "--data", str(need_real()), "--config", str(CONFIG),
+                 "--out", str(tmp_path / "out"), "--as-of", "2026-11-27", "-j", "1"])
+    assert code == 0 and seen == [YOUNG] and collector[0] != YOUNG
+    assert gc.get_threshold() == collector
+
+
 def test_long_documents_are_handed_out_first(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["build", *COUNTRIES, "--lang", "en", "--kind", "brief", "--kind", "annex", "--data", str(need_real()),
