@@ -4,9 +4,7 @@
 Run `python generate.py --help` for the commands.
 """
 
-import sys
-
-from sesreport.cli import main
+from sesreport.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

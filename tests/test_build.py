@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,22 @@ def test_unreachable_scheduler(tmp_path, capsys):
                  "--scheduler", "tcp://127.0.0.1:9"])
     assert code == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+ENDING = """
+import atexit, gc, sys
+from sesreport import cli
+cli.main = lambda: 3
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0))
+cli.run()
+"""
+
+
+def test_the_command_line_ends_with_mains_code_and_what_it_holds_frozen():
+    """`generate.py` and `sesreport` end through `cli.run`: the exit code is `main`'s, exit handlers run,
+    and Python's last collection skips what the process holds (frozen)."""
+    done = subprocess.run([sys.executable, "-c", ENDING], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 3 and done.stdout == "frozen at exit: True\n"
+    done = subprocess.run([sys.executable, "generate.py", "build", "--kind", "nothing"], cwd=REPO,
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "unknown document kind 'nothing'" in done.stderr
