@@ -76,7 +76,9 @@ class WorkerState:
     #: per job key, the previous build's content digest and outputs (see `_run`): a document whose
     #: printed content has not changed is not rendered again
     previous: dict[str, dict] = field(default_factory=dict)
-    charts: Path | None = None  # the cache folder of drawn charts (see chartcache), None: none kept
+    #: the build's cache folder, for the charts drawn (`chartcache`) and the templates compiled
+    #: (`render.keep_compiled_templates`); None: none kept
+    charts: Path | None = None
 
 
 _worker: WorkerState | None = None  # set only by init_worker, in the process that runs the jobs
@@ -123,7 +125,7 @@ def init_worker(state: WorkerState, watch_parent: bool = False) -> None:
     chartcache.use(state.charts)
     # imported before the build's temporary folder is set, the renderer keeps the process's own for
     # the fonts, which outlive the build (`render.print_setup`)
-    import_module(f"{__package__}.render")
+    import_module(f"{__package__}.render").keep_compiled_templates(state.charts)
     os.environ["TMPDIR"] = str(state.temp)
     tempfile.tempdir = str(state.temp)
     if watch_parent:
@@ -456,6 +458,9 @@ def _restore(previous: WorkerState | None) -> None:
     from . import chartcache
 
     chartcache.use(previous.charts if previous is not None else None)
+    from .render import keep_compiled_templates
+
+    keep_compiled_templates(previous.charts if previous is not None else None)
     if previous is None:
         tempfile.tempdir = None
         os.environ.pop("TMPDIR", None)
