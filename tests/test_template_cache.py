@@ -34,7 +34,8 @@ def _render(folder, cache, monkeypatch) -> tuple[str, list[str]]:
 def test_compiled_templates_are_kept_and_compiled_again_when_changed(tmp_path, monkeypatch):
     folder, cache = tmp_path / "templates", tmp_path / "cache"
     folder.mkdir()
-    (folder / "page.html").write_text('{% extends "base.html" %}{% block body %}{{ _("Rate") }}: {{ rate }}{% endblock %}')
+    page = '{% extends "base.html" %}{% block body %}{{ _("Rate") }}: {{ rate }}{% endblock %}'
+    (folder / "page.html").write_text(page)
     (folder / "base.html").write_text("<p>{% block body %}{% endblock %}</p>")
     first, compiled = _render(folder, cache, monkeypatch)
     assert first == "<p>Rate: 5.1</p>" and sorted(compiled) == ["base.html", "page.html"]
