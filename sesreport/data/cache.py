@@ -43,7 +43,7 @@ from .dataset import Dataset, FileInfo
 from .mapping import Mapped
 from .readers import RawTable
 
-CACHE_SCHEMA = 5  # 5: the text columns of obs and aggregates are categorical
+CACHE_SCHEMA = 6  # 5: the text columns of obs and aggregates are categorical; 6: and of resolved
 TABLES = ("obs", "resolved", "aggregates", "unresolved", "unmapped")
 KEEP = 4  # cached datasets kept; older ones are removed
 FILE_SCHEMA = 2  # the layout of a file entry: rows.parquet, classification.parquet, meta.json (2: rows, areas)

@@ -59,7 +59,7 @@ class Dataset:
     """All observations from one data folder, resolved and ready for computation."""
 
     obs: pd.DataFrame  # every country observation from every source (text columns categorical)
-    resolved: pd.DataFrame  # one value per (iso3, indicator, year, sex, breakdown) (text columns strings)
+    resolved: pd.DataFrame  # one value per (iso3, indicator, year, sex, breakdown) (text columns categorical)
     aggregates: pd.DataFrame  # regional and income aggregates, kept apart (text columns categorical)
     unresolved: pd.DataFrame  # rows whose area name could not be placed
     unmapped: pd.DataFrame  # source series that map to no catalog indicator

@@ -91,9 +91,9 @@ def resolve(obs: pd.DataFrame, cfg: SourcesFile, catalog: Catalog) -> pd.DataFra
         texts = texts.take(pa.array(arranged))
     out = obs.iloc[picked].reset_index(drop=True)
     out = out.assign(candidates=candidates[picked].astype("int64"),
-                     chosen_by=pd.Series(np.array(decided, dtype=object)[arranged], dtype="str"),
+                     chosen_by=pd.Series(np.array(decided, dtype=object)[arranged], dtype="category"),
                      alternatives=pd.arrays.ArrowStringArray(texts, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
-    return as_text(out)
+    return out
 
 
 def _sizes(ids: np.ndarray) -> np.ndarray:
