@@ -206,6 +206,7 @@ class _Built:
     job: Job
     doc: Any
     html_print: str
+    html_screen: str  # as the template wrote it: its fonts are embedded once the PDF is made
     contents: dict[str, bytes]
     paths: dict[str, Path]
     content: str
@@ -232,17 +233,17 @@ def _prepare(job: Job, state: WorkerState, start: float) -> _Built | Result:
     t = time.perf_counter()
     folders = template_folders(ctx.project.config_dir, kind, job)
     html_print = render_html(doc.template, doc.context, lang, "print", folders)
+    html_screen = render_html(doc.template, doc.context, lang, "screen", folders, finished=False)
     contents: dict[str, bytes] = dict(doc.files)
-    contents["html"] = render_html(doc.template, doc.context, lang, "screen", folders).encode("utf-8")
     timings["html"] = time.perf_counter() - t
     paths = kind.paths(job, state.out)
-    content = content_digest(doc, html_print, contents)
+    content = content_digest(doc, html_print, {**contents, "html": html_screen.encode("utf-8")})
     kept = state.previous.get(job.key)
     if kept and kept.get("content") == content and up_to_date(kept, kept.get("hash"), state.out):
         # the inputs moved but nothing the document prints did: its files stay as they are
         return Result(job, "unchanged", time.perf_counter() - start, kept["outputs"], content=content,
                       timings=timings)
-    return _Built(job, doc, html_print, contents, paths, content, timings)
+    return _Built(job, doc, html_print, html_screen, contents, paths, content, timings)
 
 
 def _finish(built: _Built, state: WorkerState, start: float) -> Result:
@@ -270,6 +271,13 @@ def _finish(built: _Built, state: WorkerState, start: float) -> Result:
             raise UserError(Problem(problem.file, problem.line, problem.message.format(pages=rendered.pages),
                                     problem.hint))
         contents[extra.ext] = rendered.data
+    # the HTML version's fonts, embedded once the PDF is made rather than before it was asked for:
+    # in a build of a few documents the last one's PDFs then start that much sooner
+    from .webfonts import finish_html
+
+    t = time.perf_counter()
+    contents["html"] = finish_html(built.html_screen).encode("utf-8")
+    timings["html"] += time.perf_counter() - t
     changes = None
     if "figures.json" in paths and "figures.json" in contents:
         previous = load_figures(paths["figures.json"])
@@ -291,11 +299,14 @@ def content_digest(doc: Any, html_print: str, contents: dict[str, bytes]) -> str
     """A digest of everything a document prints or carries: the HTML the PDF is rendered from, the
     files written beside it and the files attached to it (charts are inline SVG in the HTML), and what
     the PDF is rendered with besides (`render.renderer_digest`: the print stylesheets, the fonts, the
-    rendering code and libraries)."""
+    rendering code and libraries), and the HTML version as its template wrote it with what finishes it
+    (`webfonts.finishing_digest`: its code and the fonts it embeds)."""
     from .render import renderer_digest
+    from .webfonts import finishing_digest
 
     h = hashlib.sha256(doc.template.encode())
     h.update(renderer_digest().encode())
+    h.update(finishing_digest().encode())
     for part in [html_print.encode("utf-8")] + [contents[k] for k in sorted(contents)]:
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)

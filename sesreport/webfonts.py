@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import io
 import re
 from html import escape, unescape
@@ -35,6 +36,18 @@ def finish_html(html: str) -> str:
     html = inline_charts(html)
     css = font_faces(text_of(html))
     return html.replace("</head>", f"<style>{css}</style>\n</head>", 1) if css else html
+
+
+@functools.cache
+def finishing_digest() -> str:
+    """What `finish_html` makes of a page depends on besides the page: this module's code and the font
+    files it embeds from, by name and size (the libraries that subset them are in `renderer_digest`)."""
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    names = {(family, weight): name for family, weight, _, name in FACES}
+    paths = [font_path(family, names[(family, weight)]) for family, weight in WEB_FACES]
+    for path in paths + [path for _, _, path in fallbacks()]:
+        h.update(f"{path.name}|{path.stat().st_size};".encode())
+    return h.hexdigest()
 
 
 def inline_charts(html: str) -> str:

@@ -81,3 +81,24 @@ def test_a_new_print_stylesheet_renders_again_what_it_lays_out(tmp_path, capsys,
     render.print_setup.cache_clear()
     assert again["status"] == "built" and "pdf" in again["timings"]
     assert _files(out)["RUS.en.pdf"] != before["RUS.en.pdf"]
+
+
+def test_a_new_way_of_finishing_the_html_version_writes_it_again(tmp_path, capsys, monkeypatch):
+    """The HTML version's fonts are embedded after the digest of what the document prints is taken
+    (once its PDF is made); what embeds them is part of that digest (`webfonts.finishing_digest`)."""
+    from sesreport import webfonts
+
+    data = tmp_path / "data"
+    shutil.copytree(need_real(), data)
+    out = tmp_path / "out"
+    args = ("RUS", "--lang", "en", "--kind", "brief", "--data", str(data), "--out", str(out), "--as-of", AS_OF)
+    assert _build(capsys, *args)["brief/RUS.en"]["status"] == "built"
+    html = (out / "brief" / "RUS.en.html").read_text(encoding="utf-8")
+    assert html.count("src: url(data:font/woff;base64,") >= 5  # finished: the page's fonts embedded
+
+    monkeypatch.setattr(webfonts, "finishing_digest", lambda: "the fonts embedded another way")
+    raw = (data / UNEMPLOYMENT).read_bytes()
+    (data / UNEMPLOYMENT).write_bytes(raw.replace(b'"5.68599987030029"', b'"6.18599987030029"'))
+    again = _build(capsys, *args)["brief/RUS.en"]
+    assert again["status"] == "built" and "pdf" in again["timings"]
+    assert (out / "brief" / "RUS.en.html").read_text(encoding="utf-8") == html
