@@ -29,8 +29,9 @@ NAME = "ILR_TUMT_NOC_RT_A.csv"
 HEADER = "ref_area,indicator,source,time,obs_value,obs_status,note_indicator,note_source\n"
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
+from sesreport.lifeline import peak_resident
 data, config, reader_only = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
 start, cpu = time.perf_counter(), time.process_time()
 if reader_only:
@@ -42,16 +43,17 @@ else:
     ds = load_dataset(data, config, use_cache=False)
     rows = len(ds.obs)
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = peak_resident()
 print(json.dumps({{"rows": rows, "seconds": seconds, "cpu": cpu, "peak": peak}}))
 """.replace("{name}", NAME).replace("{{", "{").replace("}}", "}")
 
 # the libraries alone, with the string arrays a first table brings in (pyarrow)
 BASELINE = """
-import json, resource
+import json
 import pandas, sesreport.data.load
+from sesreport.lifeline import peak_resident
 pandas.DataFrame({"a": ["x", "y"]}).groupby("a").size()
-print(json.dumps({"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+print(json.dumps({"peak": peak_resident()}))
 """
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from .documents import BuildContext, Job, kinds
 from .errors import Problem, UserError
 from .fingerprint import sha256_bytes
-from .lifeline import collect_less, collecting_less, die_with_parent
+from .lifeline import collect_less, collecting_less, die_with_parent, peak_resident
 from .manifest import Superseded, atomic_write, up_to_date
 
 
@@ -194,9 +194,7 @@ def _hand_back() -> None:
 def peak_mib() -> float:
     """This process's peak resident memory in MiB (in a forked worker: counting the pages it shares
     with the build that forked it, so an upper bound of what the worker costs)."""
-    import resource
-
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return round(peak_resident() / 2**20, 1)
 
 
 @dataclass

@@ -288,8 +288,8 @@ def _libraries_found_once() -> Iterator[None]:
     Windows), and cffi asks `find_library` about each name that does not open as it is; for a name
     ldconfig does not know, Python then runs gcc and ld as well. That was some forty processes and a
     sixth of a second of a renderer's start, for answers nothing can use: `find_library` gives a
-    library's name, not its path, and the loader finds by name only what ldconfig knows or
-    `LD_LIBRARY_PATH` holds, where WeasyPrint's own last names (`libpango-1.0.so.0`) find it anyway."""
+    library's name, not its path, and the loader finds a name only where ldconfig, `LD_LIBRARY_PATH` or
+    the system's own folders have it, where WeasyPrint's last names (`libpango-1.0.so.0`) find it anyway."""
     import ctypes.util
     import sys
 

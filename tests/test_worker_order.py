@@ -156,3 +156,20 @@ def test_with_no_more_documents_than_renderers_the_short_ones_go_first(tmp_path)
     assert run.returncode == 0, run.stderr
     order = {d["key"]: d["worker_document"] for d in json.loads(run.stdout)["documents"]}
     assert order == {"brief/RUS.en": 1, "strategy/RUS.en": 2}
+
+
+STARTED_BY_A_LARGE_PROCESS = """
+import subprocess, sys
+held = bytearray(400 * 2**20)
+held[::4096] = b"x" * len(held[::4096])  # resident, not only reserved
+child = "from sesreport.execute import peak_mib; print(peak_mib())"
+print(subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True).stdout)
+"""
+
+
+def test_a_process_counts_its_own_peak_memory_not_that_of_the_process_that_started_it():
+    """`getrusage`'s peak is inherited across the start of a program: a build started by a process
+    holding 400 MiB would report at least that. `peak_mib` (each document's `peak_mib`) is the build's own."""
+    done = subprocess.run([sys.executable, "-c", STARTED_BY_A_LARGE_PROCESS], cwd=REPO, capture_output=True,
+                          text=True, check=True)
+    assert 0 < float(done.stdout) < 200
