@@ -63,3 +63,23 @@ def test_index_recomputed_only_when_its_inputs_move(real_dir: Path, tmp_path: Pa
     revise(data, HEALTH, b"Indonesia,IDN,2019,70.349\r\n", b"Indonesia,IDN,2019,75.349\r\n")
     index()
     assert len(computed) == 3
+
+
+def test_the_same_index_file_elsewhere_reuses_the_result_and_names_its_own_file(
+        real_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key holds the index file's content, not its path: the configuration given by another path
+    (a copy, or `./config` for `config`) reuses the result, which then names the file where it is."""
+    cache, elsewhere = tmp_path / "cache", tmp_path / "elsewhere" / "config"
+    shutil.copytree(CONFIG, elsewhere)
+    computed = []
+    build_from = index_package.build_from
+    monkeypatch.setattr(index_package, "build_from", lambda *a, **k: computed.append(1) or build_from(*a, **k))
+    ds = load_dataset(real_dir, CONFIG, cache_dir=cache)
+    first = cached_index(load_indices(CONFIG, ds.catalog)["ses"], ds, cache)
+    spec = load_indices(elsewhere, ds.catalog)["ses"]
+    again = cached_index(spec, ds, cache)
+    assert len(computed) == 1 and spec.file != first.spec.file
+    assert again.spec is spec and again.method["index"]["file"] == spec.file
+    assert again.values.equals(first.values) and again.ranks.equals(first.ranks)
+    assert {k: v for k, v in again.method.items() if k != "index"} == {
+        k: v for k, v in first.method.items() if k != "index"}

@@ -10,6 +10,7 @@ own (pickle), never shared.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -32,9 +33,12 @@ def _code_hash() -> str:
 
 
 def inputs_key(spec: IndexSpec, latest: Latest, measures: dict[str, pd.Series]) -> str:
-    """A digest of everything the index result is computed from (see the module's docstring)."""
+    """A digest of everything the index result is computed from (see the module's docstring): the
+    specification by its content, not by where its file is (a configuration folder given by another
+    path reuses the result)."""
     h = hashlib.sha256()
-    for part in (repr(spec), _code_hash(), repr((latest.countries, latest.codes, latest.reference_year,
+    anywhere = dataclasses.replace(spec, file=Path(spec.file).name)
+    for part in (repr(anywhere), _code_hash(), repr((latest.countries, latest.codes, latest.reference_year,
                                                   latest.duplicates))):
         h.update(part.encode())
         h.update(b"\0")
@@ -58,7 +62,7 @@ def cached_index(spec: IndexSpec, ds, cache_dir: Path) -> IndexResult:
     path = Path(cache_dir) / f"index-{spec.id}-{inputs_key(spec, prepared.latest, measures)}.pickle"
     try:
         with path.open("rb") as fh:
-            return pickle.load(fh)
+            return _from(pickle.load(fh), spec)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         pass
     result = build_from(spec, prepared, measures)
@@ -75,3 +79,13 @@ def cached_index(spec: IndexSpec, ds, cache_dir: Path) -> IndexResult:
     except OSError:
         pass
     return result
+
+
+def _from(result: IndexResult, spec: IndexSpec) -> IndexResult:
+    """A kept result, naming the index file where this run found it (the same content elsewhere)."""
+    if result.spec.file == spec.file:
+        return result
+    method = dict(result.method)
+    if isinstance(method.get("index"), dict):
+        method["index"] = {**method["index"], "file": spec.file}
+    return dataclasses.replace(result, spec=spec, method=method)
