@@ -14,6 +14,7 @@ import hashlib
 import os
 import pickle
 import queue
+import re
 import signal
 import tempfile
 import threading
@@ -269,6 +270,7 @@ def print_setup():  # released at exit (below), while WeasyPrint's font library 
     from .svgtext import install
 
     install()  # a chart's texts laid out and drawn whole, not letter by letter
+    _codepoint_arrays()
     with _process_temp():
         fonts = FontConfiguration()
         fetcher = safe_fetcher()
@@ -278,6 +280,37 @@ def print_setup():  # released at exit (below), while WeasyPrint's font library 
                 base_url=str(TEMPLATES) + "/"),
         ]
     return fonts, sheets
+
+
+class _CodepointArrays:
+    """WeasyPrint's cffi `ffi` as its PDF font subsetting sees it (`weasyprint.pdf.fonts`): an array
+    `hb_codepoint_t[N]` made from N values is made as `hb_codepoint_t[]` from them, the same array.
+
+    cffi parses each C type it is given as text once a process, with pycparser, and the length is
+    part of that text: each glyph count a font had not had before in the process cost about two
+    milliseconds to parse (70 ms of a renderer's first brief, and more as a batch went on)."""
+
+    _SIZED = re.compile(r"hb_codepoint_t\[(\d+)\]")
+
+    def __init__(self, ffi: Any) -> None:
+        self._ffi = ffi
+
+    def new(self, cdecl: Any, init: Any = None) -> Any:
+        sized = self._SIZED.fullmatch(cdecl) if isinstance(cdecl, str) else None
+        if sized and init is not None and len(init) == int(sized.group(1)):
+            return self._ffi.new("hb_codepoint_t[]", init)
+        return self._ffi.new(cdecl, init)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ffi, name)
+
+
+@functools.cache
+def _codepoint_arrays() -> None:
+    """Install `_CodepointArrays` in WeasyPrint's PDF fonts module (once a process)."""
+    import weasyprint.pdf.fonts
+
+    weasyprint.pdf.fonts.ffi = _CodepointArrays(weasyprint.pdf.fonts.ffi)
 
 
 @contextmanager

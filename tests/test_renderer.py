@@ -140,3 +140,36 @@ def test_weasyprint_finds_its_libraries_asking_ldconfig_alone():
     done = subprocess.run([sys.executable, "-c", SEARCHES], cwd=REPO, capture_output=True, text=True, check=True)
     ran, restored = done.stdout.splitlines()
     assert ran == "['/sbin/ldconfig']" and restored == "True"
+
+
+ARRAYS = r"""
+import hashlib, sys
+import pycparser.c_parser
+from sesreport import render
+
+if sys.argv[1] == "as-weasyprint-does":
+    render._codepoint_arrays = lambda: None
+render.print_setup()
+render._write_pdf(render._WARM_UP, (), "pdf/a-3a", True, None)
+parsed = []
+parse = pycparser.c_parser.CParser.parse
+pycparser.c_parser.CParser.parse = lambda self, text, *a, **k: parsed.append(text) or parse(self, text, *a, **k)
+html = ('<html lang="fr"><head><title>Glyphes</title></head><body><h1>Sécurité sociale</h1>'
+        '<p>Une autre page, d’autres glyphes : ÆØÅ, 12 345,6 % ; <em>quelques mots en italique</em>.</p></body></html>')
+pdf = render._write_pdf(html, (), "pdf/a-3a", True, None)
+print(len(parsed), hashlib.sha256(pdf.data).hexdigest())
+"""
+
+
+def test_font_subsetting_parses_no_c_type_per_glyph_count():
+    """WeasyPrint makes each font's glyph list as `hb_codepoint_t[N]`, a C type cffi parses once per N;
+    `render._CodepointArrays` makes the same arrays without parsing a type, and the PDF is the same."""
+    def run(how: str) -> tuple[int, str]:
+        done = subprocess.run([sys.executable, "-c", ARRAYS, how], cwd=REPO, capture_output=True, text=True,
+                              check=True)
+        parsed, digest = done.stdout.split()
+        return int(parsed), digest
+
+    ours, weasyprints = run("ours"), run("as-weasyprint-does")
+    assert ours[0] == 0 and weasyprints[0] > 0
+    assert ours[1] == weasyprints[1]
