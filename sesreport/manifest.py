@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,7 +42,9 @@ def atomic_write(path: Path, data: bytes, generation: str | None = None) -> None
     With `generation`, the rename happens only while the output folder still belongs to the build
     of that generation, so an orphan of a killed build never replaces a newer build's file.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # one temporary file per process and thread: the annexes of several languages write the same shared
+    # exports (`ses.csv`), and two threads of a build can finish them at once
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("wb") as fh:

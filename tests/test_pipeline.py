@@ -227,3 +227,36 @@ def test_an_orphan_cannot_replace_a_newer_builds_file(tmp_path):
             atomic_write(target, b"old", old)
         assert target.read_bytes() == b"new"
         assert [p.name for p in target.parent.iterdir()] == ["RUS.en.pdf"]
+
+
+def test_two_threads_writing_one_shared_file_do_not_share_a_temporary_file(tmp_path, monkeypatch):
+    """The annexes of several languages write the same exports (`annex/ses.csv`), and a build's threads
+    can finish two of them at once: each writes its own temporary file, then renames it."""
+    import threading
+
+    from sesreport import manifest
+
+    both_written = threading.Barrier(2, timeout=10)
+    fsync = os.fsync
+
+    def then_wait(fd):
+        fsync(fd)
+        both_written.wait()  # each thread has written its temporary file; neither has renamed it yet
+
+    monkeypatch.setattr(manifest.os, "fsync", then_wait)
+    target = tmp_path / "annex" / "ses.csv"
+    failed = []
+
+    def write():
+        try:
+            manifest.atomic_write(target, b"iso3,score\n")
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == [] and target.read_bytes() == b"iso3,score\n"
+    assert [p.name for p in target.parent.iterdir()] == ["ses.csv"]  # no temporary file left
