@@ -118,14 +118,9 @@ def init_worker(state: WorkerState, watch_parent: bool = False) -> None:
     _pooled = watch_parent
     if watch_parent:
         _documents_run = 0
-    from importlib import import_module
-
-    from . import chartcache
-
-    chartcache.use(state.charts)
-    # imported before the build's temporary folder is set, the renderer keeps the process's own for
-    # the fonts, which outlive the build (`render.print_setup`)
-    import_module(f"{__package__}.render").keep_compiled_templates(state.charts)
+    # before the build's temporary folder is set: the renderer, imported here, keeps the process's own
+    # for the fonts, which outlive the build (`render.print_setup`)
+    _use_caches(state.charts)
     os.environ["TMPDIR"] = str(state.temp)
     tempfile.tempdir = str(state.temp)
     if watch_parent:
@@ -231,7 +226,7 @@ def _prepare(job: Job, state: WorkerState, start: float) -> _Built | Result:
     t = time.perf_counter()
     folders = template_folders(ctx.project.config_dir, kind, job)
     html_print = render_html(doc.template, doc.context, lang, "print", folders)
-    html_screen = render_html(doc.template, doc.context, lang, "screen", folders, finished=False)
+    html_screen = render_html(doc.template, doc.context, lang, "screen", folders)
     contents: dict[str, bytes] = dict(doc.files)
     timings["html"] = time.perf_counter() - t
     paths = kind.paths(job, state.out)
@@ -461,15 +456,20 @@ def _render_built(built: _Built, state: WorkerState, start: float, cpu: float) -
     return _counted(result, cpu + time.thread_time() - mine, renderer_cpu() - rendered)
 
 
+def _use_caches(folder: Path | None) -> None:
+    """Keep this process's drawn charts and compiled templates under the build's cache folder (None:
+    keep none)."""
+    from . import chartcache
+    from .render import keep_compiled_templates
+
+    chartcache.use(folder)
+    keep_compiled_templates(folder)
+
+
 def _restore(previous: WorkerState | None) -> None:
     global _worker
     _worker = previous
-    from . import chartcache
-
-    chartcache.use(previous.charts if previous is not None else None)
-    from .render import keep_compiled_templates
-
-    keep_compiled_templates(previous.charts if previous is not None else None)
+    _use_caches(previous.charts if previous is not None else None)
     if previous is None:
         tempfile.tempdir = None
         os.environ.pop("TMPDIR", None)
@@ -487,7 +487,6 @@ def _warm_up(todo: list[Job], state: WorkerState, workers: int) -> None:
     the memory the data load no longer uses and freeze what is left, so that the workers share those
     pages rather than copy them.
     """
-    from . import chartcache
     from .fonts import register_matplotlib
     from .render import print_setup
 
@@ -497,12 +496,12 @@ def _warm_up(todo: list[Job], state: WorkerState, workers: int) -> None:
     for job in todo:
         by_kind.setdefault(job.kind, []).append(job)
     rehearsed = sorted((jobs for jobs in by_kind.values() if len(jobs) > 2 * workers), key=len, reverse=True)
-    chartcache.use(state.charts)  # the charts drawn here are kept: the worker building that document reads them
+    _use_caches(state.charts)  # the charts drawn here are kept: the worker building that document reads them
     try:
         for i, jobs in enumerate(rehearsed):
             _rehearse(jobs[0], state, pdf=i == 0)  # the most numerous kind to PDF
     finally:
-        chartcache.use(_worker.charts if _worker is not None else None)
+        _use_caches(_worker.charts if _worker is not None else None)
     gc.collect()
     import pyarrow
 
@@ -515,13 +514,14 @@ def _rehearse(job: Job, state: WorkerState, pdf: bool) -> None:
     charts it draws (in the chart cache, when the build keeps charts): no output file is written."""
     from .i18n import Lang
     from .render import render_html, write_pdf
+    from .webfonts import finish_html
 
     kind = kinds()[job.kind]
     lang = Lang(job.lang)
     try:
         doc = kind.build(job, state.ctx, lang)
         folders = template_folders(state.ctx.project.config_dir, kind, job)
-        render_html(doc.template, doc.context, lang, "screen", folders)
+        finish_html(render_html(doc.template, doc.context, lang, "screen", folders))
         html = render_html(doc.template, doc.context, lang, "print", folders)
         if pdf:
             write_pdf(html, attachments=[(a.name, a.data, a.description) for a in doc.attachments])

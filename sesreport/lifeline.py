@@ -45,14 +45,14 @@ def loading() -> Iterator[None]:
 
 @contextmanager
 def collecting_less() -> Iterator[None]:
-    """`collect_less` while the block runs, and then as before (for a process that goes on)."""
-    before = gc.get_threshold()
-    collect_less(collect=False)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+    """`collect_less` while the block runs (`loading`, and what the process holds frozen), and then as
+    before (for a process that goes on)."""
+    with loading():
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.unfreeze()
 
 
 def peak_resident() -> int:

@@ -155,17 +155,11 @@ def _partition(heights: Sequence[float], count: int) -> list[int]:
 
 
 def render_html(template: str, context: dict[str, Any], lang: Lang, media: str,
-                folders: tuple[Path, ...] = (TEMPLATES,), finished: bool = True) -> str:
-    """The document as HTML. `media` is "print" (for WeasyPrint) or "screen" (the HTML version, one
-    self-contained file: charts inline and the fonts embedded as subsets, see :mod:`.webfonts`; without
-    `finished`, as the template wrote it, to be finished by `webfonts.finish_html`)."""
+                folders: tuple[Path, ...] = (TEMPLATES,)) -> str:
+    """The document as HTML. `media` is "print" (for WeasyPrint) or "screen" (the HTML version, made
+    one self-contained file by `webfonts.finish_html`: charts inline and the fonts embedded as subsets)."""
     css = Markup(stylesheet_text("screen")) if media == "screen" else ""
-    html = environment(folders, lang, _compiled).get_template(template).render(**context, media=media, inline_css=css)
-    if media == "screen" and finished:
-        from .webfonts import finish_html
-
-        html = finish_html(html)
-    return html
+    return environment(folders, lang, _compiled).get_template(template).render(**context, media=media, inline_css=css)
 
 
 @functools.cache
