@@ -225,7 +225,7 @@ def main() -> int:
         load_dataset(args.data, REPO / "config", cache_dir=cache)
         start = time.perf_counter()
         ds = load_dataset(args.data, REPO / "config", cache_dir=cache)
-        line("load from the Parquet cache", time.perf_counter() - start, "(from cache)" if ds.from_cache else "")
+        line("load from the data cache", time.perf_counter() - start, "(from cache)" if ds.from_cache else "")
         new_release(args.data, work, cache)
 
         print("One brief, step by step (a warm process: the first brief of the run is left out)")

@@ -15,7 +15,7 @@ What is timed is what Quarto would run per document after its own start-up: a fr
 process that draws the five charts and writes the Markdown (Quarto's kernel), pandoc from Markdown
 to Typst, and the Typst compiler to PDF, as many documents at a time as there are cores (two on
 the development machine). Reading the data and the peers' medians is done before the clock starts
-(sesreport reads its Parquet cache inside its own timing, a fraction of a second).
+(sesreport reads its data cache inside its own timing, a fraction of a second).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from sesreport.data import cache, load, readers
@@ -155,17 +156,17 @@ def test_a_damaged_entry_is_ignored_and_the_file_read_again(release, monkeypatch
     altered = "ilostat/LAI_INDE_NOC_RT_A_EN.xlsx"
     entries = {file: _entry(cache_dir, file) for file in (truncated, garbled, altered)}
     unmapped = "wdi_api/API_SL.UEM.TOTL.ZS_DS2_en_csv_v2_10473697.csv"  # its mapped result damaged
-    obs = _entry(cache_dir, unmapped, "mapped") / "obs.parquet"
-    table = pd.read_parquet(obs)
+    obs = _entry(cache_dir, unmapped, "mapped") / f"obs{cache.TABLE}"
+    table = cache.read_table(obs)
     table.loc[0, "value"] = table.loc[0, "value"] + 1
-    table.to_parquet(obs)
-    rows = entries[truncated] / "rows.parquet"
+    cache.write_table(table, obs)
+    rows = entries[truncated] / f"rows{cache.TABLE}"
     rows.write_bytes(rows.read_bytes()[:100])
     (entries[garbled] / "meta.json").write_text("{", encoding="utf-8")
-    rows = entries[altered] / "rows.parquet"
-    table = pd.read_parquet(rows)  # a sound Parquet file, but not the one written: a value changed
+    rows = entries[altered] / f"rows{cache.TABLE}"
+    table = cache.read_table(rows)  # a sound Arrow file, but not the one written: a value changed
     table.loc[0, "value"] = table.loc[0, "value"] + 1
-    table.to_parquet(rows)
+    cache.write_table(table, rows)
 
     revise("72.0")
     calls = _count_reads(monkeypatch)
@@ -249,13 +250,33 @@ def test_a_file_taken_from_the_cache_still_withholds_an_impossible_value(real_di
     assert message in str(raised.value)
 
 
-def test_cached_tables_come_back_as_read_parquet_gives_them_in_one_piece(primed):
+def test_cached_tables_come_back_as_arrow_reads_them_in_one_piece(primed):
     _, cache_dir = primed
-    tables = sorted(cache_dir.rglob("*.parquet"))
+    tables = sorted(cache_dir.rglob(f"*{cache.TABLE}"))
     assert len(tables) > 2 * DATA_FILES
     for path in tables:
         table = cache.read_table(path)
-        pd.testing.assert_frame_equal(table, pd.read_parquet(path))
+        pd.testing.assert_frame_equal(table, pa.ipc.open_file(path).read_all().to_pandas())
         for column in table.columns:
             if hasattr(table[column].array, "__arrow_array__"):  # a text column held by Arrow
                 assert table[column].array.__arrow_array__().num_chunks <= 1, (path, column)
+
+
+@pytest.mark.parametrize("compress_above", [cache.COMPRESS_ABOVE, 0])
+def test_a_stored_table_comes_back_as_written(tmp_path, monkeypatch, compress_above):
+    monkeypatch.setattr(cache, "COMPRESS_ABOVE", compress_above)
+    table = pd.DataFrame({
+        "iso3": pd.Categorical(["SEN", "IDN", "SEN", None], categories=["IDN", "SEN"]),
+        "name": pd.Series(["Sénégal", "Indonésie", None, "Ελλάδα"], dtype="str"),
+        "year": [2020, 2021, 2022, 2023], "value": [71.9, float("nan"), -0.5, 1e300],
+        "break": [True, False, False, True], "note": [None, "b", None, None],
+    }, index=pd.Index([3, 1, 2, 0], name="row"))
+    path = tmp_path / f"t{cache.TABLE}"
+    cache.write_table(table, path)
+    pd.testing.assert_frame_equal(cache.read_table(path), table, check_exact=True)
+    lz4_frame = b"\x04\x22\x4d\x18"  # the magic number that starts each compressed buffer
+    assert (lz4_frame in path.read_bytes()) == (compress_above == 0)
+    cache.write_table(table, path, index=False)
+    pd.testing.assert_frame_equal(cache.read_table(path), table.reset_index(drop=True), check_exact=True)
+    with pytest.raises(ValueError, match="does not match its digest"):
+        cache.load_table(path, digest="0" * 64)

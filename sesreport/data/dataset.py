@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
 from ..catalog import Catalog
 from ..errors import Problem
 from .countries import CountryRef
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from ..compute import Headline
 
 T = TypeVar("T")
@@ -167,20 +168,48 @@ def in_main_series(table: pd.DataFrame, catalog: Catalog) -> np.ndarray:
     return ((table["breakdown"] == "") & ((sex == "") | (sex == wanted))).to_numpy(dtype=bool)
 
 
-def concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    """Non-empty parts stacked, or an empty table with the given columns.
+def concat(parts: Sequence[pd.DataFrame | pa.Table], columns: list[str]) -> pd.DataFrame:
+    """Non-empty parts (DataFrames, or Arrow tables as the cache gives them) stacked, or an empty table
+    with the given columns (those of the first part otherwise).
 
-    A column categorical in every part stays categorical, with the union of the categories, sorted
-    (`pd.concat` would turn categoricals with different categories into strings)."""
-    parts = [p for p in parts if len(p)]
-    if not parts:
+    Stacked in Arrow and converted to pandas once. A column categorical in every part stays categorical,
+    with the union of the categories, sorted (`pd.concat` would turn categoricals with different
+    categories into strings); in some parts only, it is text."""
+    import pyarrow as pa
+
+    tables = [p if isinstance(p, pa.Table) else pa.Table.from_pandas(p, preserve_index=False)
+              for p in parts if len(p)]
+    if not tables:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    order = list(parts[0].columns)
-    cats = [c for c in order if all(isinstance(p[c].dtype, pd.CategoricalDtype) for p in parts)]
-    out = pd.concat([p.drop(columns=cats) for p in parts], ignore_index=True)
-    for c in cats:
-        out[c] = union_categoricals([p[c] for p in parts], sort_categories=True)
-    return out[order]
+    order = [c for c in tables[0].column_names if not c.startswith("__index_level_")]
+    coded = {c for c in order if all(c in t.column_names and pa.types.is_dictionary(t.schema.field(c).type)
+                                     for t in tables)}
+    stacked = pa.concat_tables([_aligned(t, order, coded) for t in tables], promote_options="permissive")
+    # the first part's pandas metadata (none of the parts has an index) says how each column converts
+    stacked = stacked.replace_schema_metadata(tables[0].schema.metadata)
+    out = stacked.unify_dictionaries().combine_chunks().to_pandas()
+    for c in coded:
+        if not out[c].cat.categories.is_monotonic_increasing:
+            out[c] = out[c].cat.reorder_categories(sorted(out[c].cat.categories))
+    return out
+
+
+def _aligned(table: pa.Table, order: list[str], coded: set[str]) -> pa.Table:
+    """A part's columns as the stack takes them: those of the first part (a missing one all null), a
+    dictionary column as one with 32-bit codes when it stays coded and as its text when it does not."""
+    import pyarrow as pa
+
+    columns = []
+    for name in order:
+        if name not in table.column_names:
+            columns.append(pa.nulls(len(table)))
+            continue
+        column = table.column(name)
+        if pa.types.is_dictionary(column.type):
+            text = column.type.value_type
+            column = column.cast(pa.dictionary(pa.int32(), text) if name in coded else text)
+        columns.append(column)
+    return pa.table(columns, names=order)
 
 
 def text_codes(column: pd.Series, blank: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:

@@ -3,7 +3,7 @@
 `load_dataset` reads every file that `sources.yaml` declares (readers), maps each source series
 to a catalog indicator and each area to an ISO3 country, keeping aggregates apart (mapping), refuses
 duplicates, and picks one value per (country, indicator, year, breakdown) by the declared
-precedence, recording the choice (resolve). The result is cached as Parquet, keyed by the content
+precedence, recording the choice (resolve). The result is cached (Arrow files), keyed by the content
 of every input; and so are each file's read result, keyed by that file, and its mapped result, keyed
 by that and by the catalog and country names, so that after a new release of one file only that file
 is parsed and mapped again; the checks across files and resolution run on the whole (cache).
@@ -24,6 +24,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -127,10 +128,11 @@ class _Parsing:
         return raw
 
     def map(self, r: _Read, context: str, catalog: Catalog, ref: CountryRef, problems: list[Problem],
-            withheld: dict[str, list[Problem]]) -> Mapped:
-        """`map_file` for one read file, from the cache when what was read, how sources.yaml declares it,
-        the catalog and the country names (`context`) are unchanged; its problems, the indicators it
-        withholds and the repairs it notes are recorded, so that they are the same either way."""
+            withheld: dict[str, list[Problem]]) -> tuple[Mapped, dict[str, Any]]:
+        """`map_file` for one read file, and its tally (`Mapped.tally`), from the cache when what was read,
+        how sources.yaml declares it, the catalog and the country names (`context`) are unchanged; its
+        problems, the indicators it withholds and the repairs it notes are recorded, so that they are the
+        same either way."""
         rel = r.info.path
         key = ""
         if self.root is not None and rel in self.entries:
@@ -142,7 +144,7 @@ class _Parsing:
                 mapped, effects = found
                 _replay(effects, r.info, problems, withheld)
                 self.keys.add(key)
-                return mapped
+                return mapped, effects["tally"]
         self.remapped.append(rel)
         own: list[Problem] = []
         own_withheld: dict[str, list[Problem]] = {}
@@ -151,13 +153,13 @@ class _Parsing:
         effects = {"problems": [p.as_dict() for p in own],
                    "withheld": {code: [next(i for i, q in enumerate(own) if q is p) for p in why]
                                 for code, why in own_withheld.items()},
-                   "repairs": r.info.repairs[repairs:], "classifies": r.info.classifies}
+                   "repairs": r.info.repairs[repairs:], "classifies": r.info.classifies, "tally": mapped.tally()}
         problems.extend(own)
         for code, why in own_withheld.items():
             withheld.setdefault(code, []).extend(why)
         if key and cache.write_mapped(self.root, key, mapped, effects, rel):  # type: ignore[arg-type]
             self.keys.add(key)
-        return mapped
+        return mapped, effects["tally"]
 
     def key(self, path: Path, shown: str, opts: readers.ReadOptions) -> str:
         stat = path.stat()
@@ -369,15 +371,12 @@ def _build(cfg: SourcesFile, catalog: Catalog, names: NamesFile, data_dir: Path,
     for r in reads:
         if r.raw is None:
             continue
-        m = parsing.map(r, context, catalog, ref, problems, withheld)
+        m, tally = parsing.map(r, context, catalog, ref, problems, withheld)
         info = r.info
         info.rows = r.rows
-        info.mapped = len(m.obs)
-        info.aggregates = len(m.aggregates)
-        info.unmapped = int(m.unmapped["rows"].sum()) if len(m.unmapped) else 0
-        info.unresolved = int(m.unresolved["rows"].sum()) if len(m.unresolved) else 0
-        info.indicators = sorted(m.obs["indicator"].unique().tolist()) if len(m.obs) else []
-        info.countries = int(m.obs["iso3"].nunique()) if len(m.obs) else 0
+        info.mapped, info.aggregates = tally["mapped"], tally["aggregates"]
+        info.unmapped, info.unresolved = tally["unmapped"], tally["unresolved"]
+        info.indicators, info.countries = list(tally["indicators"]), tally["countries"]
         obs_parts.append(m.obs)
         agg_parts.append(m.aggregates)
         unresolved_parts.append(m.unresolved)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from ..catalog import Catalog, Match
 from ..errors import Problem
@@ -28,13 +32,26 @@ SERIES_COLUMNS = ["ind_code", "ind_name", "sex", "classif1", "classif2"]
 
 @dataclass
 class Mapped:
-    """One file's rows, sorted: country observations, aggregates, unknown areas, unmapped series."""
+    """One file's rows, sorted: country observations, aggregates, unknown areas, unmapped series (Arrow
+    tables when they come from the cache, to be stacked with the other files' before they are converted)."""
 
-    obs: pd.DataFrame
-    aggregates: pd.DataFrame
-    unresolved: pd.DataFrame
-    unmapped: pd.DataFrame
+    obs: pd.DataFrame | pa.Table
+    aggregates: pd.DataFrame | pa.Table
+    unresolved: pd.DataFrame | pa.Table
+    unmapped: pd.DataFrame | pa.Table
     classification: pd.DataFrame | None
+
+    def tally(self) -> dict[str, object]:
+        """What the load reports of the file (`FileInfo`'s counts), worked out as it is mapped: the rows
+        of each kind, the indicators and the countries kept."""
+        obs, unmapped, unresolved = self.obs, self.unmapped, self.unresolved
+        assert isinstance(obs, pd.DataFrame) and isinstance(unmapped, pd.DataFrame)
+        assert isinstance(unresolved, pd.DataFrame)
+        return {"mapped": len(obs), "aggregates": len(self.aggregates),
+                "unmapped": int(unmapped["rows"].sum()) if len(unmapped) else 0,
+                "unresolved": int(unresolved["rows"].sum()) if len(unresolved) else 0,
+                "indicators": sorted(obs["indicator"].unique().tolist()) if len(obs) else [],
+                "countries": int(obs["iso3"].nunique()) if len(obs) else 0}
 
 
 def map_file(raw: readers.RawTable, decl: SourceDecl, info: FileInfo, shown: str, catalog: Catalog,
