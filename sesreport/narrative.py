@@ -222,11 +222,26 @@ def _too_long(text: str, where: Where) -> Problem | None:
                    "split it into several blocks, or shorten it")
 
 
-def _render(env: _Environment, tree: Any, context: dict) -> str:
+@functools.lru_cache(maxsize=1024)
+def _compiled_block(lang: str, text: str) -> tuple[list[str], Any]:
+    """A block's forbidden tags, and the block compiled when it has none: a batch renders each
+    configured block once a document, and compiles it once."""
+    env = environment(lang)
+    tree = env.parse(text)
+    refused = _forbidden(tree)
+    return refused, None if refused else env.from_string(tree)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_condition(lang: str, expression: str) -> Any:
+    return environment(lang).compile_expression(expression, undefined_to_none=False)
+
+
+def _render(template: Any, context: dict) -> str:
     """Render within the output and time limits, stopping as soon as either is passed."""
     out: list[str] = []
     size = 0
-    for chunk in env.from_string(tree).generate(**context):
+    for chunk in template.generate(**context):
         size += len(chunk)
         if size > MAX_OUTPUT:
             raise SecurityError(f"it would print more than {MAX_OUTPUT:,} characters")
@@ -242,13 +257,11 @@ def render_block(text: str, context: dict, where: Where, lang: str = "en") -> Ma
         raise UserError(too_long)
     deadline = _deadline.set(time.monotonic() + MAX_SECONDS)
     try:
-        env = environment(lang)
-        tree = env.parse(text)
-        refused = _forbidden(tree)
+        refused, template = _compiled_block(lang, text)
         if refused:
             raise UserError(Problem(where.file, where.line, f"not allowed in a narrative: {', '.join(refused)}",
                                     "a narrative may only read ind.<code>.<field> and country, with {% if %}"))
-        source = _render(env, tree, context)
+        source = _render(template, context)
     except SecurityError as exc:
         raise UserError(Problem(where.file, where.line, f"not allowed in a narrative: {exc}",
                                 "a narrative may only read ind.<code>.<field> and country")) from None
@@ -276,7 +289,7 @@ def condition_holds(expression: str, context: dict, where: Where, lang: str = "e
         raise UserError(too_long)
     deadline = _deadline.set(time.monotonic() + MAX_SECONDS)
     try:
-        return bool(environment(lang).compile_expression(expression, undefined_to_none=False)(**context))
+        return bool(_compiled_condition(lang, expression)(**context))
     except SecurityError as exc:
         raise UserError(Problem(where.file, where.line, f"not allowed in a condition: {exc}")) from None
     except UndefinedError as exc:
