@@ -105,6 +105,24 @@ def test_conditions_are_sandboxed_too(context):
     assert condition_holds('ind.unemployment.trend == "unknown"', context, WHERE)
 
 
+def test_a_block_and_a_condition_are_compiled_once_and_refused_every_time(context):
+    """A batch renders each configured block and tests each condition once a document: compiled once,
+    each document gets its own values, and a block refused once is refused again."""
+    from sesreport import narrative
+
+    block, condition = "In {{ country }}: {{ ind.unemployment.latest }} (once)", 'country == "Ukraine" or False'
+    blocks, conditions = narrative._compiled_block.cache_info(), narrative._compiled_condition.cache_info()
+    for country in ("Ukraine", "Moldova", "Ukraine"):
+        html = str(render_block(block, {**context, "country": country}, WHERE))
+        assert html == f"<p>In {country}: no data (once)</p>\n"
+        assert condition_holds(condition, {**context, "country": country}, WHERE) == (country == "Ukraine")
+    assert narrative._compiled_block.cache_info().misses == blocks.misses + 1
+    assert narrative._compiled_condition.cache_info().misses == conditions.misses + 1
+    for _ in range(2):
+        with pytest.raises(UserError, match="not allowed in a narrative: for"):
+            render_block("{% for x in ind %}{{ x }}{% endfor %} (once)", context, WHERE)
+
+
 @pytest.mark.parametrize("text, must_not", [
     ('<img src="file:///etc/passwd">', "<img"),
     ('<link rel="stylesheet" href="http://127.0.0.1:9/x.css">', "<link"),
