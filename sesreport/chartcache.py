@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.metadata
+import json
 import os
 import pickle
 import tempfile
@@ -137,15 +138,15 @@ def _feed(h: Any, value: Any) -> None:
     elif isinstance(value, pd.DataFrame):
         h.update(f"frame{value.shape}(".encode())
         _feed(h, value.index)
-        for column in value.columns:
+        for column in value.columns:  # each column's values: the index is the frame's, fed once
             _feed(h, column)
-            _feed(h, value[column])
+            _feed_values(h, value[column])
         h.update(b")")
     elif isinstance(value, (pd.Series, pd.Index)):
-        h.update(f"{type(value).__name__}:{value.name!r}:{value.dtype}[{len(value)}]".encode())
+        h.update(f"{type(value).__name__}:{value.name!r}".encode())
         if isinstance(value, pd.Series):
             _feed(h, value.index)
-        _feed(h, value.to_numpy() if value.dtype.kind in "biuf" else value.tolist())
+        _feed_values(h, value)
     elif isinstance(value, np.ndarray) and value.dtype != object:
         h.update(f"array{value.shape}:{value.dtype};".encode())
         h.update(np.ascontiguousarray(value).tobytes())
@@ -161,3 +162,24 @@ def _feed(h: Any, value: Any) -> None:
         h.update(b")")
     else:
         raise TypeError(f"no exact digest for {type(value).__name__}")
+
+
+def _feed_values(h: Any, values: pd.Series | pd.Index) -> None:
+    """The values of a column or an index, with their type: a range by its bounds, a categorical by its
+    categories and codes, numbers by their bytes, texts as one JSON list (exact for texts); anything
+    else value by value."""
+    h.update(f"{values.dtype}[{len(values)}]".encode())
+    if isinstance(values, pd.RangeIndex):
+        h.update(f"range({values.start},{values.stop},{values.step});".encode())
+    elif isinstance(values.dtype, pd.CategoricalDtype):
+        h.update(f"ordered:{values.dtype.ordered};".encode())
+        _feed(h, values.dtype.categories)
+        _feed(h, np.asarray(values.array.codes))
+    elif values.dtype.kind in "biuf":
+        _feed(h, values.to_numpy())
+    else:
+        items = values.tolist()
+        if all(type(item) is str for item in items):
+            h.update(f"texts:{json.dumps(items)};".encode())
+        else:
+            _feed(h, items)

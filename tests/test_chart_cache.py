@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sesreport import chartcache, charts
@@ -63,6 +64,21 @@ def test_any_other_input_draws_again(real_ds, drawn):
     made = [chartcache.draw("trend", *args) for args in others[:2]]
     assert drawn == ["trend"] * 3
     assert made[0].svg != base.svg and made[1].svg != base.svg
+
+
+def test_the_digest_tells_apart_every_difference_in_a_table():
+    def table(names=("ARM", "GEO", "ARM"), peers=("CIS", "CIS", None), categories=("ARM", "GEO"), start=0):
+        return pd.DataFrame({"iso3": pd.Categorical(list(names), categories=list(categories)),
+                             "peers": pd.Series(list(peers), dtype=object), "value": [1.5, 2.0, float("nan")]},
+                            index=pd.RangeIndex(start, start + 3))
+
+    variants = [table(), table(names=("ARM", "GEO", "GEO")), table(categories=("GEO", "ARM")),
+                table(peers=("CIS", "CIS", "None")), table(peers=("CIS,CIS", "", None)), table(start=1),
+                table().set_axis(pd.Index([0, 1, 2])), table().assign(value=[1.5, 2.0, 0.0]),
+                table().assign(peers=pd.Series(["CIS", "CIS", None], dtype="str"))]
+    keys = [chartcache.digest("trend", (v,), {}) for v in variants]
+    assert len(set(keys)) == len(variants)
+    assert chartcache.digest("trend", (table(),), {}) == keys[0]  # the same table, built again
 
 
 def test_an_argument_without_an_exact_digest_is_drawn_and_not_kept(real_ds, drawn, tmp_path):
