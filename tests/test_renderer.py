@@ -173,3 +173,47 @@ def test_font_subsetting_parses_no_c_type_per_glyph_count():
     ours, weasyprints = run("ours"), run("as-weasyprint-does")
     assert ours[0] == 0 and weasyprints[0] > 0
     assert ours[1] == weasyprints[1]
+
+
+LEAN = r"""
+import hashlib, sys
+from sesreport import render
+
+if sys.argv[1] == "full":
+    render._lean_ua_sheets = lambda: None
+sheets = []
+weasyprint_html = __import__("weasyprint").HTML
+own = weasyprint_html._ua_stylesheets
+weasyprint_html._ua_stylesheets = lambda self, forms=False: sheets.append("full") or own(self, forms)
+cells = "".join(f"<tr><th scope='row'>Country {i}</th><td>{i * 1.5:.1f}</td><td>{i}</td></tr>" for i in range(300))
+html = ('<html lang="en"><head><title>Annex</title></head><body><h1>Statistical annex</h1>'
+        '<ol><li>First, <em>with</em> a note</li><li>Second</li></ol><ul><li>A point</li></ul>'
+        f'<table><caption>Values</caption><thead><tr><th>Country</th><th>Value</th><th>Rank</th></tr></thead>'
+        f'<tbody>{cells}</tbody></table></body></html>')
+footnoted = ('<html lang="en"><head><title>Notes</title></head><body>'
+             '<p>A figure<span style="float: footnote">From the 2024 survey.</span> with its source.</p></body></html>')
+pdf = render._write_pdf(html, (), "pdf/a-3a", True, None)
+with_note = render._write_pdf(footnoted, (), "pdf/a-3a", True, None)
+print(hashlib.sha256(pdf.data).hexdigest(), pdf.pages, sheets.count("full"))
+sys.stdout.buffer.write(with_note.data)
+"""
+
+
+def test_the_lean_user_agent_sheet_gives_the_same_pdf_and_keeps_footnotes(tmp_path):
+    """WeasyPrint's stylesheet styles six pseudo-elements of every element; `render._lean_ua_sheets`
+    keeps `::marker` for list items and leaves out footnotes and notes: the PDF is the same, byte for
+    byte, and a document with a footnote is rendered with WeasyPrint's own sheet, its call numbered."""
+    def run(how: str) -> tuple[str, bytes]:
+        done = subprocess.run([sys.executable, "-c", LEAN, how], cwd=REPO, capture_output=True, check=True)
+        first, _, note = done.stdout.partition(b"\n")
+        return first.decode(), note
+
+    (lean, lean_note), (full, full_note) = run("lean"), run("full")
+    digest, pages, asked = lean.split()
+    assert full.split()[:2] == [digest, pages] and int(pages) > 1
+    assert asked == "1" and full.split()[2] == "2"  # the footnoted one only; with the full sheet, both
+    assert lean_note == full_note
+    (tmp_path / "note.pdf").write_bytes(lean_note)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "note.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "A figure1 with its source." in text and "1. From the 2024 survey." in text
