@@ -75,15 +75,16 @@ class _Found:
     no_gdp: tuple[str, ...] = ()
 
 
-def peers_of(iso3: str, group: str, countries: pd.DataFrame, listed: tuple[str, ...] = (), *,
-             gdp: pd.DataFrame | None = None, up_to: int = 9999, window: int = 5, size: int = 10,
-             min_peers: int = MIN_PEERS) -> PeerGroup:
+def peers_of(iso3: str, group: str, countries: pd.DataFrame | dict[str, tuple[str, str]],
+             listed: tuple[str, ...] = (), *, gdp: pd.DataFrame | None = None, up_to: int = 9999, window: int = 5,
+             size: int = 10, min_peers: int = MIN_PEERS) -> PeerGroup:
     """The peers of `iso3` (itself excluded) under rule `group`, falling back as the module says.
 
-    `countries` is the classification table (index iso3; columns region, income); `gdp` the
-    headline series of GDP per capita, PPP (iso3, year, value and provenance).
+    `countries` is the classification table (index iso3; columns region, income), or what
+    `country_classes` makes of it (a build asks for a hundred countries' peers); `gdp` the headline
+    series of GDP per capita, PPP (iso3, year, value and provenance).
     """
-    classes = _classes(countries)
+    classes = countries if isinstance(countries, dict) else country_classes(countries)
     tried: list[_Found] = []
     for rule in (group, *FALLBACK[group]):
         found = _apply(rule, iso3, classes, listed, gdp, up_to, window, size)
@@ -99,7 +100,7 @@ def peers_of(iso3: str, group: str, countries: pd.DataFrame, listed: tuple[str, 
                      used.no_gdp)
 
 
-def _classes(countries: pd.DataFrame) -> dict[str, tuple[str, str]]:
+def country_classes(countries: pd.DataFrame) -> dict[str, tuple[str, str]]:
     """Each country's region and income group ("" where the table has none), in the table's order: the
     rules compare them in a dictionary, not in the table's columns of Arrow strings (a comparison of
     a column and a boolean mask per rule and country took most of a hundred countries' peers)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..data.load import Dataset
 from ..i18n import INCOME_GROUPS, N_, Lang
-from ..peers import MIN_PEERS, PeerGroup, peers_of
+from ..peers import MIN_PEERS, PeerGroup, country_classes, peers_of
 from .trace import composed, configured
 
 GDP = "gdp_pc_ppp"  # the catalog indicator the nearest-neighbour rule measures distance in
@@ -35,8 +35,9 @@ def choose_peers(ds: Dataset, cfg: Any, year: int) -> PeerGroup:
     out once per dataset for the same rule and inputs (the plan, each language and each kind ask again)."""
     peers = cfg.peers
     listed, least = tuple(peers.countries), min_peers(cfg)
+    classes = ds.memo(("country classes",), lambda: country_classes(ds.countries.table))
     return ds.memo(("peers", cfg.country, peers.group, listed, year, cfg.peer_window, peers.size, least),
-                   lambda: peers_of(cfg.country, peers.group, ds.countries.table, listed, gdp=ds.headline(GDP),
+                   lambda: peers_of(cfg.country, peers.group, classes, listed, gdp=ds.headline(GDP),
                                     up_to=year, window=cfg.peer_window, size=peers.size, min_peers=least))
 
 
