@@ -110,3 +110,20 @@ def test_categorical_columns_become_the_strings_astype_gives(real_ds):
     assert text["code"].isna().tolist() == [False, True, False, False]
     assert text["name"].tolist()[:2] == ["b", "a"] and pd.isna(text["name"].iloc[2])
     pd.testing.assert_frame_equal(text, mixed.astype({"code": "str", "name": "str"}))
+
+
+def test_main_series_rows_are_found_on_codes_as_on_texts():
+    """`in_main_series` reads the columns' codes, not their texts: no breakdown, and the indicator's own
+    sex or none; a missing text, or an indicator the catalog does not have, is not in a main series."""
+    from sesreport.catalog import load_catalog
+    from sesreport.data.dataset import in_main_series
+
+    catalog = load_catalog(CONFIG / "indicators.yaml")
+    rows = [("unemployment", "T", ""), ("unemployment", "", ""), ("unemployment", "F", ""),
+            ("unemployment_female", "F", ""), ("unemployment_female", "T", ""), ("unemployment", "T", "15-24"),
+            ("unemployment", None, ""), ("unemployment", "T", None), (None, "", ""), ("not_in_catalog", "", ""),
+            ("not_in_catalog", "T", "")]
+    table = pd.DataFrame(rows, columns=["indicator", "sex", "breakdown"], dtype=object)
+    expected = [True, True, False, True, False, False, False, False, True, True, False]
+    assert in_main_series(table, catalog).tolist() == expected
+    assert in_main_series(table.astype("category"), catalog).tolist() == expected
