@@ -265,7 +265,6 @@ def print_setup():  # released at exit (below), while WeasyPrint's font library 
 
     install()  # a chart's texts laid out and drawn whole, not letter by letter
     _codepoint_arrays()
-    _lean_ua_sheets()
     with _process_temp():
         fonts = FontConfiguration()
         fetcher = safe_fetcher()
@@ -315,7 +314,11 @@ def _lean_ua_sheets() -> Callable[[bool], list[Any]] | None:
     WeasyPrint works out a style for each pseudo-element a rule matches, whether or not the element
     ever has it: six per element, the better part of the cascade's time in a table of three thousand
     cells (a tenth of a statistical annex's rendering). The PDF is the same, byte for byte. None when
-    the print stylesheet itself asks for what is left out (`_FULL_UA`)."""
+    the print stylesheet itself asks for what is left out (`_FULL_UA`).
+
+    Parsing it takes a twentieth of a second, which a build of one document would wait for if a
+    renderer's start-up did it: a process makes it once it has rendered its first document
+    (`prepare_lean_sheet`), and uses it from the next on."""
     from weasyprint import CSS, html
     from weasyprint.css.counters import CounterStyle
 
@@ -331,6 +334,16 @@ def _lean_ua_sheets() -> Callable[[bool], list[Any]] | None:
         return [lean, html.UA_FORM_STYLESHEET] if forms else [lean]
 
     return sheets
+
+
+_lean_ready = False  # `_lean_ua_sheets` has been made in this process
+
+
+def prepare_lean_sheet() -> None:
+    """Make the lean user-agent sheet (`_lean_ua_sheets`) for this process's next documents."""
+    global _lean_ready
+    _lean_ua_sheets()
+    _lean_ready = True
 
 
 @functools.cache
@@ -398,7 +411,9 @@ def write_pdf(html: str, *, attachments: Sequence[tuple[str, bytes, str]] = (), 
     """
     if _renderer is not None and _renderer.serves(os.getpid()):
         return _renderer.write_pdf(html, tuple(attachments), variant, tags, stamp)
-    return _write_pdf(html, tuple(attachments), variant, tags, stamp)
+    pdf = _write_pdf(html, tuple(attachments), variant, tags, stamp)
+    prepare_lean_sheet()
+    return pdf
 
 
 def _write_pdf(html: str, attachments: tuple[tuple[str, bytes, str], ...], variant: str | None, tags: bool,
@@ -410,7 +425,7 @@ def _write_pdf(html: str, attachments: tuple[tuple[str, bytes, str], ...], varia
     # fonts), and a link to another document stays relative to this one (`../annex/ses.en.pdf`)
     # rather than becoming the path of the templates on the machine that built it
     doc = HTML(string=html, url_fetcher=safe_fetcher())
-    lean = _lean_ua_sheets()
+    lean = _lean_ua_sheets() if _lean_ready else None
     if lean is not None and not _FULL_UA.search(html):
         doc._ua_stylesheets = lean  # type: ignore[method-assign]  # WeasyPrint asks the document for them
     when = stamp or datetime(1970, 1, 1, tzinfo=UTC)
@@ -550,9 +565,11 @@ def _serve(conn: Any) -> None:
             reply = (False, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
         conn.send((*reply, time.process_time() - cpu + owed))
         # the document's garbage, once its PDF is on its way: a renderer collects less often than
-        # Python would (`collect_less`), and would otherwise carry the layouts of ten documents
+        # Python would (`collect_less`), and would otherwise carry the layouts of ten documents;
+        # and after the first, the lean stylesheet for the next
         collecting = time.process_time()
         gc.collect()
+        prepare_lean_sheet()
         owed = time.process_time() - collecting
 
 
