@@ -317,8 +317,8 @@ def _lean_ua_sheets() -> Callable[[bool], list[Any]] | None:
     the print stylesheet itself asks for what is left out (`_FULL_UA`).
 
     Parsing it takes a twentieth of a second, which a build of one document would wait for if a
-    renderer's start-up did it: a process makes it once it has rendered its first document
-    (`prepare_lean_sheet`), and uses it from the next on."""
+    renderer's start-up did it: a renderer makes it while no document is asking (`prepare_lean_sheet`),
+    and a process rendering for itself once it has rendered its first; documents use it from then on."""
     from weasyprint import CSS, html
     from weasyprint.css.counters import CounterStyle
 
@@ -342,8 +342,9 @@ _lean_ready = False  # `_lean_ua_sheets` has been made in this process
 def prepare_lean_sheet() -> None:
     """Make the lean user-agent sheet (`_lean_ua_sheets`) for this process's next documents."""
     global _lean_ready
-    _lean_ua_sheets()
-    _lean_ready = True
+    if not _lean_ready:
+        _lean_ua_sheets()
+        _lean_ready = True
 
 
 @functools.cache
@@ -555,6 +556,8 @@ def _serve(conn: Any) -> None:
     owed = 0.0  # the processor time collecting the last document's garbage took, counted to the next
     while True:
         try:
+            if not _lean_ready and not conn.poll():  # nothing asked yet: the lean stylesheet meanwhile
+                prepare_lean_sheet()
             request = conn.recv()
         except (EOFError, OSError):
             return
@@ -566,7 +569,7 @@ def _serve(conn: Any) -> None:
         conn.send((*reply, time.process_time() - cpu + owed))
         # the document's garbage, once its PDF is on its way: a renderer collects less often than
         # Python would (`collect_less`), and would otherwise carry the layouts of ten documents;
-        # and after the first, the lean stylesheet for the next
+        # and the lean stylesheet, if the first document came before it was made
         collecting = time.process_time()
         gc.collect()
         prepare_lean_sheet()

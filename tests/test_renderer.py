@@ -220,3 +220,36 @@ def test_the_lean_user_agent_sheet_gives_the_same_pdf_and_keeps_footnotes(tmp_pa
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "note.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "A figure1 with its source." in text and "1. From the 2024 survey." in text
+
+
+class _Pipe:
+    """A renderer's end of its pipe: `waiting` requests already sent, then the build closes it."""
+
+    def __init__(self, waiting: list[tuple]) -> None:
+        self.waiting, self.sent = list(waiting), []
+
+    def poll(self) -> bool:
+        return bool(self.waiting)
+
+    def recv(self) -> tuple:
+        if not self.waiting:
+            raise EOFError
+        return self.waiting.pop(0)
+
+    def send(self, reply: tuple) -> None:
+        self.sent.append(reply)
+
+
+def test_a_renderer_makes_the_lean_sheet_while_nothing_is_asked_or_after_its_first_document(monkeypatch):
+    from sesreport import render
+
+    events: list[str] = []
+    monkeypatch.setattr(render, "_lean_ua_sheets", lambda: events.append("lean"))
+    monkeypatch.setattr(render, "_write_pdf", lambda html, *rest: events.append(html) or render.Pdf(b"%PDF", 1))
+    for waiting, expected in [([], ["lean"]), ([("first",), ("second",)], ["first", "lean", "second"])]:
+        monkeypatch.setattr(render, "_lean_ready", False)
+        events.clear()
+        pipe = _Pipe(waiting)
+        render._serve(pipe)
+        assert events == expected and render._lean_ready
+        assert [ok for ok, *_ in pipe.sent] == [True] * len(waiting)
