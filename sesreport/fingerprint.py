@@ -5,6 +5,7 @@ A document is rebuilt only when the digest of its inputs differs from the one in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -34,8 +35,10 @@ def tree_digest(folders: list[Path], pattern: str = "*") -> str:
     return h.hexdigest()
 
 
+@functools.cache
 def code_fingerprint() -> str:
-    """The package's own code and the versions of the libraries that shape the output."""
+    """The package's own code and the versions of the libraries that shape the output (worked out once
+    a process: a running process runs the code it started with, and a build asks twice)."""
     h = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")) + sorted((PACKAGE / "locale").rglob("*.po")):
         h.update(path.relative_to(PACKAGE).as_posix().encode())
