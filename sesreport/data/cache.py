@@ -183,7 +183,7 @@ def load_table(path: Path, digest: str | None = None) -> pa.Table:
     import pyarrow as pa
 
     data = path.read_bytes()
-    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+    if digest is not None and _digest(data) != digest:
         raise ValueError(f"{path.name} does not match its digest")
     return pa.ipc.open_file(pa.py_buffer(data)).read_all().combine_chunks()
 
@@ -199,6 +199,11 @@ def file_key(parts: Iterable[str]) -> str:
     """The key of a file entry: what identifies the file and how it is read, and the code that reads it."""
     lines = [f"file-schema={FILE_SCHEMA}", f"code={code_hash()}", *parts]
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:24]
+
+
+def _digest(data: Path | bytes) -> str:
+    """The digest a file entry records of each of its tables (of a file's bytes, or of the bytes given)."""
+    return hashlib.sha256(data if isinstance(data, bytes) else data.read_bytes()).hexdigest()
 
 
 def _arrow_error() -> type[Exception]:
@@ -310,8 +315,7 @@ def _write_entry(folder: Path, key: str, tables: dict[str, pd.DataFrame], meta: 
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=folder))
         for name, table in tables.items():
             write_table(table, tmp / f"{name}{TABLE}", index=index)
-        meta = meta | {"digests": {name: hashlib.sha256((tmp / f"{name}{TABLE}").read_bytes()).hexdigest()
-                                   for name in tables}}
+        meta = meta | {"digests": {name: _digest(tmp / f"{name}{TABLE}") for name in tables}}
         (tmp / "meta.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
         final = folder / key
         if final.exists():  # another process wrote the same entry meanwhile: the key is the content
@@ -339,7 +343,7 @@ def _read_entry(path: Path, only: Collection[str] | None = None
         for name, digest in digests.items():
             if only is None or name in only:
                 tables[name] = load_table(path / f"{name}{TABLE}", digest)
-            elif hashlib.sha256((path / f"{name}{TABLE}").read_bytes()).hexdigest() != digest:
+            elif _digest(path / f"{name}{TABLE}") != digest:
                 raise ValueError(f"{name}{TABLE} does not match its digest")
     except (OSError, ValueError, TypeError, KeyError, NotImplementedError, _arrow_error()):
         shutil.rmtree(path, ignore_errors=True)

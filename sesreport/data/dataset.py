@@ -170,12 +170,12 @@ def in_main_series(table: pd.DataFrame, catalog: Catalog) -> np.ndarray:
     sex, sexes = _codes(table["sex"])
     indicator, indicators = _codes(table["indicator"])
     breakdown, breakdowns = _codes(table["breakdown"])
-    place = {text: i for i, text in enumerate(sexes)}
-    # each indicator's wanted sex as a code of the sex column (-2: none, which no row has); a missing
-    # indicator (code -1) takes the last, -2
+    place = {text: i for i, text in enumerate(sexes)}  # -2 below: a text no row has
+    # each indicator's wanted sex as a code of the sex column; a missing indicator (code -1) takes the last
     wanted = np.array([place.get(catalog.indicators[code].sex, -2) if code in catalog.indicators else -2
                        for code in indicators] + [-2], dtype=np.int64)
-    return ((breakdown == _place(breakdowns, "")) & ((sex == place.get("", -2)) | (sex == wanted[indicator])))
+    blank = breakdowns.index("") if "" in breakdowns else -2
+    return (breakdown == blank) & ((sex == place.get("", -2)) | (sex == wanted[indicator]))
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
@@ -183,11 +183,6 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
     if not isinstance(column.dtype, pd.CategoricalDtype):
         column = column.astype("category")
     return column.cat.codes.to_numpy(), list(column.cat.categories)
-
-
-def _place(values: list[Any], value: Any) -> int:
-    """Where `value` is in `values`, or -2 (a code no row has) when it is not."""
-    return values.index(value) if value in values else -2
 
 
 def concat(parts: Sequence[pd.DataFrame | pa.Table], columns: list[str]) -> pd.DataFrame:
