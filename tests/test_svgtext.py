@@ -34,6 +34,23 @@ sys.stdout.buffer.write(render._write_pdf(sys.stdin.read(), (), None, False, Non
 """
 
 
+IN_FORMS = f"""
+import sys
+sys.path.insert(0, {str(REPO)!r})
+import weasyprint.svg
+from sesreport import render, svgtext
+own = weasyprint.svg.SVG.draw_node
+svgtext.install()
+weasyprint.svg.SVG.draw_node = own  # texts whole, each anchored one in a form of its own as WeasyPrint draws it
+sys.stdout.buffer.write(render._write_pdf(sys.stdin.read(), (), None, False, None).data)
+"""
+
+
+def _forms(pdf: bytes) -> int:
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        return sum(1 for o in doc.objects if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Form")
+
+
 def _runs(pdf: bytes) -> int:
     """The text-showing operators in the PDF's page and in every form it draws."""
     count = 0
@@ -88,3 +105,17 @@ def test_each_word_where_letter_by_letter_drawing_put_it(both, tmp_path):
         # ending where they should
         assert box[1] == pytest.approx(then[1], abs=0.01) and box[3] == pytest.approx(then[3], abs=0.01), word
         assert box[0] == pytest.approx(then[0], abs=0.25) and box[2] == pytest.approx(then[2], abs=0.25), word
+
+
+def test_an_anchored_text_is_drawn_in_the_page_where_its_form_would_have_put_it(both, tmp_path):
+    whole, _ = both
+    run = subprocess.run([sys.executable, "-c", IN_FORMS], input=PAGE.encode(), capture_output=True, timeout=120,
+                         check=True)
+    in_forms = run.stdout
+    # "2016" (anchored at its middle) and "13.0" (at its end): a form each in WeasyPrint's drawing, none here
+    assert _forms(in_forms) - _forms(whole) == 2
+    assert _runs(in_forms) == _runs(whole)
+    drawn, before = _words(whole, tmp_path, "whole"), _words(in_forms, tmp_path, "forms")
+    assert [w for w, *_ in drawn] == [w for w, *_ in before]
+    for (word, *box), (_, *then) in zip(drawn, before, strict=True):
+        assert box == pytest.approx(then, abs=0.001), word
