@@ -16,7 +16,7 @@ The same input gives the same bytes (deterministic /ID, no dates but the documen
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from string import Template
@@ -46,10 +46,8 @@ def finish(data: bytes, html: str, identifier: bytes) -> bytes:
         pdf.trailer.ID = pikepdf.Array([pikepdf.String(identifier)] * 2)
         root = pdf.Root
         if "/StructTreeRoot" in root:
-            tree = root.StructTreeRoot
-            scope_table_headers(tree)
-            merge_stranded_tables(tree)
-            figure_boxes_in_points(tree)
+            for parent, index in reversed(_structure(root.StructTreeRoot, _finish_element)):
+                _rejoin(parent, index)
         describe_links(pdf, link_texts(html))
         dedupe_associated_files(pdf)
         write_xmp(pdf)
@@ -99,53 +97,38 @@ def table_attributes(node: pikepdf.Object) -> pikepdf.Dictionary:
     return new
 
 
-def scope_table_headers(tree: pikepdf.Object) -> None:
-    """/Scope on every TH: /Column for the cells of a table head, /Row for the heads of body rows."""
-    def visit(node: pikepdf.Object, in_head: bool) -> None:
-        for kid in kids(node):
+def _structure(tree: pikepdf.Object, each: Callable[[pikepdf.Object, str, bool], None]
+               ) -> list[tuple[pikepdf.Object, int]]:
+    """Walk the structure tree once, depth first: `each(element, role, in_head)` for every element
+    (`in_head`: inside a table head), and the tables without a row (a caption a page break left alone),
+    in document order, as their parent and their place in its /K array."""
+    stranded: list[tuple[pikepdf.Object, int]] = []
+
+    def visit(node: pikepdf.Object, in_head: bool) -> bool:  # whether a row is below
+        k = node.get("/K")
+        items = list(k) if isinstance(k, pikepdf.Array) else [k] if k is not None else []
+        rows = False
+        for index, kid in enumerate(items):
+            if not (isinstance(kid, pikepdf.Dictionary) and "/S" in kid):
+                continue
             r = role(kid)
-            if r == "/TH":
-                table_attributes(kid).Scope = pikepdf.Name.Column if in_head else pikepdf.Name.Row
-            visit(kid, in_head or r == "/THead")
+            each(kid, r, in_head)
+            below = visit(kid, in_head or r == "/THead")
+            if r == "/Table" and not below and isinstance(k, pikepdf.Array):
+                stranded.append((node, index))
+            rows = rows or below or r == "/TR"
+        return rows
+
     visit(tree, False)
+    return stranded
 
 
-def merge_stranded_tables(tree: pikepdf.Object) -> None:
-    """A table whose caption a page break left alone (a /Table without rows) gives its caption to
-    the table that follows it; with no table after it, it becomes a plain paragraph."""
-    for parent in [tree, *walk(tree)]:
-        items = parent.get("/K")
-        if not isinstance(items, pikepdf.Array):
-            continue
-        for i in range(len(items) - 1, -1, -1):
-            node = items[i]
-            if not (isinstance(node, pikepdf.Dictionary) and role(node) == "/Table"):
-                continue
-            if any(role(e) == "/TR" for e in walk(node)):
-                continue
-            following = next((items[j] for j in range(i + 1, len(items))
-                              if isinstance(items[j], pikepdf.Dictionary) and "/S" in items[j]), None)
-            moved = kids(node)
-            if following is not None and role(following) == "/Table":
-                target = following.get("/K")
-                target = target if isinstance(target, pikepdf.Array) else pikepdf.Array([target] if target else [])
-                for kid in moved:
-                    kid.P = following
-                following.K = pikepdf.Array([*moved, *target])
-                del items[i]
-            else:
-                node.S = pikepdf.Name.Div
-                for kid in moved:
-                    if role(kid) == "/Caption":
-                        kid.S = pikepdf.Name.P
-
-
-def figure_boxes_in_points(tree: pikepdf.Object) -> None:
-    """WeasyPrint writes a figure's /BBox in CSS pixels from the top of the page: make it points
-    from the bottom, as PDF user space is."""
-    for node in walk(tree):
-        if role(node) != "/Figure" or "/Pg" not in node:
-            continue
+def _finish_element(node: pikepdf.Object, r: str, in_head: bool) -> None:
+    """/Scope on a TH (/Column in a table head, /Row elsewhere); a figure's /BBox in points (WeasyPrint
+    writes CSS pixels from the top of the page; PDF user space is points from the bottom)."""
+    if r == "/TH":
+        table_attributes(node).Scope = pikepdf.Name.Column if in_head else pikepdf.Name.Row
+    elif r == "/Figure" and "/Pg" in node:
         attrs = node.get("/A")
         for a in list(attrs) if isinstance(attrs, pikepdf.Array) else [attrs]:
             if isinstance(a, pikepdf.Dictionary) and "/BBox" in a:
@@ -153,6 +136,34 @@ def figure_boxes_in_points(tree: pikepdf.Object) -> None:
                 x0, y0, x1, y1 = (float(v) for v in a.BBox)
                 a.BBox = pikepdf.Array([round(x0 * PX, 3), round(height - y1 * PX, 3),
                                         round(x1 * PX, 3), round(height - y0 * PX, 3)])
+
+
+def merge_stranded_tables(tree: pikepdf.Object) -> None:
+    """A table whose caption a page break left alone (a /Table without rows) gives its caption to
+    the table that follows it; with no table after it, it becomes a plain paragraph."""
+    for parent, index in reversed(_structure(tree, lambda *_: None)):
+        _rejoin(parent, index)
+
+
+def _rejoin(parent: pikepdf.Object, index: int) -> None:
+    """The stranded table at `index` of the parent's /K: its kids to the table that follows it, or a Div."""
+    items = parent.K
+    node = items[index]
+    following = next((items[j] for j in range(index + 1, len(items))
+                      if isinstance(items[j], pikepdf.Dictionary) and "/S" in items[j]), None)
+    moved = kids(node)
+    if following is not None and role(following) == "/Table":
+        target = following.get("/K")
+        target = target if isinstance(target, pikepdf.Array) else pikepdf.Array([target] if target else [])
+        for kid in moved:
+            kid.P = following
+        following.K = pikepdf.Array([*moved, *target])
+        del items[index]
+    else:
+        node.S = pikepdf.Name.Div
+        for kid in moved:
+            if role(kid) == "/Caption":
+                kid.S = pikepdf.Name.P
 
 
 # ------------------------------------------------------------------------------------------------
