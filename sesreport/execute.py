@@ -414,14 +414,18 @@ def _pipelined(todo: list[Job], state: WorkerState, renderers: int, advance: Cal
     two, in workers of half the memory. Long documents go first (as in a pool), and at most two
     documents a renderer wait for it, so that the built documents do not pile up here. With no more
     documents than renderers none waits for one, and the short ones go first: their PDFs are made
-    while the long ones are built (`build RUS`: the brief is rendered while the strategy input is built)."""
+    while the long ones are built (`build RUS`: the brief is rendered while the strategy input is built).
+    Two threads a renderer ask for the PDFs: while one finishes a document whose PDF came back (its HTML
+    version's fonts, its files), the other has the next document on its way to that renderer, which
+    would otherwise wait (a correction's first HTML version, importing fontTools, kept a renderer
+    idle for a tenth of a second)."""
     previous = _worker
     init_worker(state)
     results: list[Result] = []
     registry = kinds()
     short_first = len(todo) <= renderers  # none waits for a renderer
     try:
-        with collecting_less(), ThreadPoolExecutor(max_workers=renderers, thread_name_prefix="sesreport-pdf") as pool:
+        with collecting_less(), ThreadPoolExecutor(2 * renderers, thread_name_prefix="sesreport-pdf") as pool:
             rendering: set[Future[Result]] = set()
 
             def collect(done: Iterable[Future[Result]]) -> None:
