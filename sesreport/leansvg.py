@@ -212,7 +212,7 @@ def _drop_unused(root: ElementTree.Element) -> None:
     """Markers no element refers to any more, and the definitions they leave empty, removed."""
     text = ElementTree.tostring(root, encoding="unicode")
     referenced = {a or b for a, b in _REFERENCE.findall(text)}
-    for parent in [root, *root.iter()]:
+    for parent in list(root.iter()):  # the whole tree first: definitions are removed as it goes
         for defs in [d for d in parent if d.tag == "defs"]:
             for marker in [m for m in defs if m.tag == "path" and m.get("id") not in referenced]:
                 defs.remove(marker)

@@ -12,7 +12,7 @@ baseline and bounding box, the same painting. It is installed in each process th
 
 A text anchored at its middle or its end (a chart's tick labels) WeasyPrint draws into a form of its
 own, a PDF object with its own stream, and then draws the form moved back by the text's width or half
-of it: a brief's sixty tick labels were sixty forms, a sixth of its PDF time. A text drawn whole is
+of it: a brief's sixty tick labels were sixty forms, a quarter of its PDF's bytes. A text drawn whole is
 laid out before it is drawn, so its width is known: it is drawn moved back by that width, in the
 page's own stream, where the form would have put it.
 """
