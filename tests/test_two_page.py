@@ -3,6 +3,7 @@ configured, from the real data; the long form on request; the publisher's appara
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -158,3 +159,19 @@ def test_a_bad_publisher_file_is_reported_with_file_and_line(tmp_path, capsys, t
     assert code == 2
     assert "publisher.yaml:" in err and message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("iso3", "lang"), configured())
+def test_the_panels_are_two_to_a_row_each_row_a_block_of_its_own(built, iso3, lang):
+    """Each row of panels in a block of its own (`.panel-row`): in one line box of all the panels,
+    WeasyPrint laid out the first panel of each next row at the end of a row before finding that it
+    did not fit. Every panel is in a row, in the order written, at most two to a row, only the last
+    row holding one."""
+    html = (built / "brief" / f"{iso3}.{lang}.html").read_text(encoding="utf-8")
+    panels = html[html.index('<div class="panels">'):html.index('<section class="back"')]
+    rows = [re.findall(r'<section class="panel[^"]*" id="([^"]+)"', row)
+            for row in panels.split('<div class="panel-row">')[1:]]
+    every = re.findall(r'<section class="panel[^"]*" id="([^"]+)"', panels)
+    assert [p for row in rows for p in row] == every and len(every) >= 5
+    assert all(len(row) == 2 for row in rows[:-1]) and len(rows[-1]) in (1, 2)
+    assert every[-1] == "s-security"
