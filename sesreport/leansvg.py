@@ -46,6 +46,7 @@ PRESENTATION = frozenset({"fill", "fill-opacity", "opacity", "stroke", "stroke-w
                           "stroke-linejoin", "stroke-dasharray", "stroke-dashoffset", "stroke-opacity"})
 _ZERO_ROTATION = re.compile(r"rotate\(-?0 [-0-9.e]+ [-0-9.e]+\)")
 _REFERENCE = re.compile(r'url\(#([^)]+)\)|href="#([^"]+)"')
+_URL = re.compile(r"url\(#([^)]+)\)")  # a reference in an attribute's value
 #: path data in absolute commands only (what matplotlib writes): each number after a command a coordinate,
 #: x and y in turn, so that moving it is adding to each
 _ABSOLUTE = re.compile(r"(?:\s*(?:[MLCQZz]|-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?))*\s*")
@@ -210,8 +211,11 @@ def _moved(data: str, dx: float, dy: float) -> str:
 
 def _drop_unused(root: ElementTree.Element) -> None:
     """Markers no element refers to any more, and the definitions they leave empty, removed."""
-    text = ElementTree.tostring(root, encoding="unicode")
-    referenced = {a or b for a, b in _REFERENCE.findall(text)}
+    referenced: set[str] = set()
+    for element in root.iter():
+        referenced.update(_URL.findall(" ".join(element.attrib.values())))
+        if element.get("href", "").startswith("#"):
+            referenced.add(element.get("href", "")[1:])
     for parent in list(root.iter()):  # the whole tree first: definitions are removed as it goes
         for defs in [d for d in parent if d.tag == "defs"]:
             for marker in [m for m in defs if m.tag == "path" and m.get("id") not in referenced]:

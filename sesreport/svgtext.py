@@ -44,7 +44,7 @@ def install() -> None:
     letters = svg.text  # WeasyPrint's function (the package imported it under its module's name)
 
     def text(svg_: Any, node: Any, font_size: float) -> None:
-        if not _whole(node):
+        if not hasattr(node, "whole") and not _whole(node):  # `anchored` found it whole already
             return letters(svg_, node, font_size)
         return _draw_whole(svg_, node, font_size)
 
